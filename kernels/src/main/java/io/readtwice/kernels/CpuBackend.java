@@ -1,9 +1,116 @@
 package io.readtwice.kernels;
 
-/** TODO */
+import io.readtwice.kernels.cpu.CpuMath;
+import io.readtwice.kernels.cpu.Gemm;
+import io.readtwice.kernels.cpu.MixerKernels;
+import io.readtwice.kernels.cpu.Parallel;
+
+/**
+ * The Java backend: projections through BLAS ({@link Gemm}), mixers as plain loops with Vector API inner
+ * products, parallel over (sequence, head) pairs or row blocks on a pool sized to the cores.
+ */
 public final class CpuBackend implements Backend {
+    private static final int ROWS_PER_TASK = 16;
+
+    private final Parallel parallel;
+    private final MixerKernels mixers;
+
+    /** A backend using every available core. */
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    public CpuBackend(int threads) {
+        this.parallel = new Parallel(threads);
+        this.mixers = new MixerKernels(parallel);
+    }
+
     @Override
     public String name() {
-        return "cpu";
+        return "cpu(" + parallel.threads() + " threads, " + Gemm.implementation() + ")";
+    }
+
+    @Override
+    public void linear(float[] x, int xOffset, int rows, int in, float[] w, int out, float[] bias, float[] y,
+                       int yOffset) {
+        Gemm.linear(x, xOffset, rows, in, w, out, bias, y, yOffset);
+    }
+
+    @Override
+    public void embed(float[] table, int d, int[] tokens, float[] out) {
+        for (int t = 0; t < tokens.length; t++) {
+            System.arraycopy(table, tokens[t] * d, out, t * d, d);
+        }
+    }
+
+    @Override
+    public void addInPlace(float[] residual, float[] h, int n) {
+        for (int i = 0; i < n; i++) {
+            residual[i] += h[i];
+        }
+    }
+
+    @Override
+    public void rmsNorm(float[] x, int rows, int d, float[] w, float eps, float[] y) {
+        forRowBlocks(rows, r -> CpuMath.rmsNormRow(x, r * d, d, w, eps, y));
+    }
+
+    @Override
+    public void swiGlu(float[] z, int rows, int hidden, float[] out) {
+        forRowBlocks(rows, r -> {
+            int in = r * 2 * hidden;
+            int o = r * hidden;
+            for (int i = 0; i < hidden; i++) {
+                out[o + i] = z[in + i] * CpuMath.silu(z[in + hidden + i]);
+            }
+        });
+    }
+
+    @Override
+    public void baseConvPrefill(float[] z, int[] seqStart, int channels, float[] conv, int kernel,
+                                float[][] convState, float[] out) {
+        mixers.baseConvPrefill(z, seqStart, channels, conv, kernel, convState, out);
+    }
+
+    @Override
+    public void baseConvStep(float[] z, int batch, int channels, float[] conv, int kernel, float[][] convState,
+                             float[] out) {
+        mixers.baseConvStep(z, batch, channels, conv, kernel, convState, out);
+    }
+
+    @Override
+    public void linearAttentionPrefill(LinearAttentionDims dims, float[] q, float[] k, float[] v, float[] kEnc,
+                                       float[] vEnc, int[] seqStart, int[] encStart, int[] maskedKeys,
+                                       float[][] kvState, float[][] keySum, float[] out) {
+        mixers.linearAttentionPrefill(dims, q, k, v, kEnc, vEnc, seqStart, encStart, maskedKeys, kvState, keySum,
+                out);
+    }
+
+    @Override
+    public void linearAttentionStep(LinearAttentionDims dims, float[] q, float[] k, float[] v, int batch,
+                                    float kvWeight, float[][] kvState, float[][] keySum, float[] out) {
+        mixers.linearAttentionStep(dims, q, k, v, batch, kvWeight, kvState, keySum, out);
+    }
+
+    @Override
+    public void slidingWindowPrefill(WindowDims dims, float[] qkv, int[] seqStart, float[][] keyCache,
+                                     float[][] valueCache, float[] out) {
+        mixers.slidingWindowPrefill(dims, qkv, seqStart, keyCache, valueCache, out);
+    }
+
+    @Override
+    public void slidingWindowStep(WindowDims dims, float[] qkv, int[] positions, float[][] keyCache,
+                                  float[][] valueCache, float[] out) {
+        mixers.slidingWindowStep(dims, qkv, positions, keyCache, valueCache, out);
+    }
+
+    private void forRowBlocks(int rows, java.util.function.IntConsumer perRow) {
+        int blocks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        parallel.forEach(blocks, b -> {
+            int end = Math.min(rows, (b + 1) * ROWS_PER_TASK);
+            for (int r = b * ROWS_PER_TASK; r < end; r++) {
+                perRow.accept(r);
+            }
+        });
     }
 }

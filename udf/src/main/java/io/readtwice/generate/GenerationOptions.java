@@ -1,5 +1,7 @@
 package io.readtwice.generate;
 
+import io.readtwice.model.BasedDecode;
+
 import java.util.List;
 
 /**

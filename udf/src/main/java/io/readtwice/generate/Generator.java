@@ -1,12 +1,24 @@
 package io.readtwice.generate;
 
+import io.readtwice.generate.Generation.TokenLogprob;
 import io.readtwice.model.LanguageModel;
+import io.readtwice.model.ModelConfig;
+import io.readtwice.model.SequenceState;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
-/** Greedy generation over a batch of prompts (model-spec §6.2): prefill, then one recurrent step per token. */
+/**
+ * Greedy generation over a batch of prompts (model-spec §6.2): one prefill yields each prompt's first token, then
+ * one recurrent step per further token, only for the sequences still running. Each prompt is prepared on its own
+ * (JRT left padding, §6.2 step 5), so a sequence's result does not depend on what it is batched with.
+ */
 public final class Generator {
+    /** The harness pads JRT prompts with the GPT-2 token for " " (model-spec §6.1). */
+    public static final int PAD_TOKEN = 220;
+
     private final LanguageModel model;
     private final Function<int[], String> detokenizer;
 
@@ -21,6 +33,106 @@ public final class Generator {
 
     /** Generates for every prompt; each result equals running that prompt alone. */
     public List<Generation> generate(List<int[]> prompts, GenerationOptions options) {
-        throw new UnsupportedOperationException("TODO");
+        int batch = prompts.size();
+        List<int[]> fed = new ArrayList<>(batch);
+        int[] masked = new int[batch];
+        for (int s = 0; s < batch; s++) {
+            int[] prompt = prompts.get(s);
+            int pads = leftPadding(prompt.length, options.jrtPadding());
+            int[] padded = new int[pads + prompt.length];
+            Arrays.fill(padded, 0, pads, PAD_TOKEN);
+            System.arraycopy(prompt, 0, padded, pads, prompt.length);
+            fed.add(padded);
+            masked[s] = pads;
+        }
+
+        LanguageModel.Prefill prefill = model.prefill(fed, masked, false, null);
+        Running[] running = new Running[batch];
+        for (int s = 0; s < batch; s++) {
+            running[s] = new Running(prefill.states().get(s));
+        }
+        int vocab = model.config().paddedVocab();
+        float[] logits = prefill.logits();
+        List<Running> active = new ArrayList<>(Arrays.asList(running));
+        while (true) {
+            for (int row = 0; row < active.size(); row++) {
+                active.get(row).choose(new LogitsRow(logits, row, vocab), options);
+            }
+            active.removeIf(r -> r.done);
+            if (active.isEmpty()) {
+                break;
+            }
+            int[] next = new int[active.size()];
+            List<SequenceState> states = new ArrayList<>(active.size());
+            for (int i = 0; i < next.length; i++) {
+                next[i] = active.get(i).lastToken();
+                states.add(active.get(i).state);
+            }
+            logits = model.step(states, next, options.basedDecode());
+        }
+
+        List<Generation> out = new ArrayList<>(batch);
+        for (int s = 0; s < batch; s++) {
+            out.add(running[s].result(prompts.get(s).length, fed.get(s).length));
+        }
+        return out;
+    }
+
+    /** Pads a JRT-RNN prompt shorter than the encoder length M up to M (model-spec §6.2), when asked to. */
+    private int leftPadding(int length, JrtPadding padding) {
+        ModelConfig config = model.config();
+        if (!config.isJrt() || padding != JrtPadding.LEFT) {
+            return 0;
+        }
+        return Math.max(0, config.linearAttention().encLength() - length);
+    }
+
+    /** One sequence being generated. */
+    private final class Running {
+        final SequenceState state;
+        final List<Integer> ids = new ArrayList<>();
+        final List<Float> logprobs = new ArrayList<>();
+        final List<List<TokenLogprob>> tops = new ArrayList<>();
+        String text = "";
+        String stoppedBy;
+        boolean done;
+
+        Running(SequenceState state) {
+            this.state = state;
+        }
+
+        void choose(LogitsRow row, GenerationOptions options) {
+            int id = row.argmax();
+            ids.add(id);
+            logprobs.add(row.logprob(id));
+            tops.add(options.logprobs() > 0 ? row.top(options.logprobs()) : List.of());
+            text = detokenizer.apply(ids.stream().mapToInt(Integer::intValue).toArray());
+            int cut = -1;
+            for (String stop : options.stops()) {
+                int at = text.indexOf(stop);
+                if (at >= 0 && (cut < 0 || at < cut)) {
+                    cut = at;
+                    stoppedBy = stop;
+                }
+            }
+            if (cut >= 0) {
+                text = text.substring(0, cut);
+                done = true;
+            }
+            done |= ids.size() >= options.maxNewTokens();
+        }
+
+        int lastToken() {
+            return ids.get(ids.size() - 1);
+        }
+
+        Generation result(int promptTokens, int paddedPromptTokens) {
+            float[] lp = new float[logprobs.size()];
+            for (int i = 0; i < lp.length; i++) {
+                lp[i] = logprobs.get(i);
+            }
+            return new Generation(promptTokens, paddedPromptTokens, ids.stream().mapToInt(Integer::intValue).toArray(),
+                    lp, List.copyOf(tops), text, stoppedBy);
+        }
     }
 }

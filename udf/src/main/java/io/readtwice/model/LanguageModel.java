@@ -1,20 +1,197 @@
 package io.readtwice.model;
 
 import io.readtwice.kernels.Backend;
+import io.readtwice.model.ModelWeights.BaseConvWeights;
+import io.readtwice.model.ModelWeights.LayerWeights;
+import io.readtwice.model.ModelWeights.LinearAttentionWeights;
+import io.readtwice.model.ModelWeights.PrefixLinearAttentionWeights;
+import io.readtwice.model.ModelWeights.SlidingWindowWeights;
 
-/** TODO */
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The JRT-RNN / Based language model (model-spec §2): embedding, then per layer a prenorm mixer and a prenorm
+ * SwiGLU MLP around a float32 residual stream, a final RMSNorm and the tied lm_head. Works on batches of
+ * sequences of different lengths; each sequence's results equal running it alone (up to summation order).
+ *
+ * <p>Dimension letters: T tokens of a call (all sequences packed), B sequences, d = d_model, Vp padded vocabulary.
+ */
 public final class LanguageModel {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Backend backend;
+    private final Mixer[] mixers;
+    private final int d;
 
     public LanguageModel(ModelConfig config, ModelWeights weights, Backend backend) {
         this.config = config;
         this.weights = weights;
         this.backend = backend;
+        this.d = config.dModel();
+        this.mixers = new Mixer[config.nLayer()];
+        for (int i = 0; i < mixers.length; i++) {
+            mixers[i] = mixer(weights.layers().get(i).mixer());
+        }
+    }
+
+    private Mixer mixer(ModelWeights.MixerWeights w) {
+        if (w instanceof BaseConvWeights conv) {
+            return new BaseConv(backend, config, conv);
+        } else if (w instanceof PrefixLinearAttentionWeights pla) {
+            return new PrefixLinearAttention(backend, config, pla);
+        } else if (w instanceof LinearAttentionWeights based) {
+            return new LinearAttention(backend, config, based);
+        } else {
+            return new SlidingWindowAttention(backend, config, (SlidingWindowWeights) w);
+        }
     }
 
     public ModelConfig config() {
         return config;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /** Observes each layer's outputs during prefill (packed rows, [T, d]); for parity tests against traces. */
+    public interface LayerObserver {
+        void afterLayer(int layer, float[] mixerOut, float[] residual, float[] hidden);
+    }
+
+    /**
+     * The result of a prefill.
+     *
+     * @param states one recurrent state per sequence, ready for {@link #step}
+     * @param logits [B, Vp] logits at each sequence's last position, or [T, Vp] for every position
+     *               when all positions were asked for
+     */
+    public record Prefill(List<SequenceState> states, float[] logits) {
+    }
+
+    /**
+     * Reads whole prompts (model-spec §2).
+     *
+     * @param sequences    the tokens each sequence is fed (JRT padding already applied)
+     * @param maskedKeys   per sequence, leading positions that are left pads to mask as PLA keys (§4.3); null: none
+     * @param allPositions logits for every position instead of only the last of each sequence
+     * @param observer     receives per-layer activations, or null
+     */
+    public Prefill prefill(List<int[]> sequences, int[] maskedKeys, boolean allPositions, LayerObserver observer) {
+        PackedBatch batch = PackedBatch.of(sequences, maskedKeys);
+        checkTokens(batch.tokens());
+        List<SequenceState> states = newStates(batch.sequences());
+        int rows = batch.rows();
+        float[] residual = forward(batch.tokens(), rows, (layer, a, out) ->
+                mixers[layer].prefill(batch, a, layerStates(states, layer), out), observer);
+        for (int s = 0; s < states.size(); s++) {
+            states.get(s).advance(batch.length(s));
+        }
+        if (allPositions) {
+            return new Prefill(states, logits(residual, rows));
+        }
+        float[] last = new float[batch.sequences() * d];
+        for (int s = 0; s < batch.sequences(); s++) {
+            System.arraycopy(residual, (batch.seqStart()[s + 1] - 1) * d, last, s * d, d);
+        }
+        return new Prefill(states, logits(last, batch.sequences()));
+    }
+
+    /**
+     * One recurrent decode step: feeds {@code tokens[s]} to sequence {@code states.get(s)} and returns the next
+     * logits, [B, Vp]. The states are updated in place.
+     */
+    public float[] step(List<SequenceState> states, int[] tokens, BasedDecode basedDecode) {
+        checkTokens(tokens);
+        int batch = tokens.length;
+        int[] positions = new int[batch];
+        for (int s = 0; s < batch; s++) {
+            positions[s] = states.get(s).position();
+        }
+        float[] residual = forward(tokens, batch, (layer, a, out) ->
+                mixers[layer].step(a, positions, layerStates(states, layer), basedDecode, out), null);
+        for (SequenceState state : states) {
+            state.advance(1);
+        }
+        return logits(residual, batch);
+    }
+
+    /** What a layer's mixer does to normalised activations in this call (prefill or step). */
+    private interface MixerCall {
+        void run(int layer, float[] a, float[] out);
+    }
+
+    /** The block stack of spec §2; returns the normalised final hidden states (ln_f applied), [rows, d]. */
+    private float[] forward(int[] tokens, int rows, MixerCall mixerCall, LayerObserver observer) {
+        int n = rows * d;
+        float[] h = new float[n];
+        backend.embed(weights.embedding(), d, tokens, h);
+        float[] residual = new float[n];
+        float[] a = new float[n];
+        float[] m = new float[n];
+        float eps = config.normEps();
+        for (int layer = 0; layer < mixers.length; layer++) {
+            LayerWeights lw = weights.layers().get(layer);
+            backend.addInPlace(residual, h, n);                    // res = h + res (res starts at 0)
+            backend.rmsNorm(residual, rows, d, lw.norm1(), eps, a); // a = norm1(res)
+            mixerCall.run(layer, a, m);                             // m = mixer(a)
+            backend.addInPlace(residual, m, n);                     // res = m + res
+            backend.rmsNorm(residual, rows, d, lw.norm2(), eps, a); // b = norm2(res)
+            mlp(lw, a, rows, h);                                    // h = mlp(b)
+            if (observer != null) {
+                observer.afterLayer(layer, m.clone(), residual.clone(), h.clone());
+            }
+        }
+        backend.addInPlace(residual, h, n);                         // res = h + res
+        backend.rmsNorm(residual, rows, d, weights.lnF(), eps, residual);
+        return residual;
+    }
+
+    /** SwiGLU MLP: (u ⊙ silu(g))·fc2ᵀ with (u, g) = b·fc1ᵀ, value half first. */
+    private void mlp(LayerWeights lw, float[] b, int rows, float[] out) {
+        int hidden = config.mlpHidden();
+        float[] z = new float[rows * 2 * hidden];
+        backend.linear(b, 0, rows, d, lw.fc1(), 2 * hidden, null, z, 0);
+        float[] gated = new float[rows * hidden];
+        backend.swiGlu(z, rows, hidden, gated);
+        backend.linear(gated, 0, rows, hidden, lw.fc2(), d, null, out, 0);
+    }
+
+    /** Tied lm_head over all Vp rows of the embedding. */
+    private float[] logits(float[] hidden, int rows) {
+        int vocab = config.paddedVocab();
+        float[] logits = new float[rows * vocab];
+        backend.linear(hidden, 0, rows, d, weights.embedding(), vocab, null, logits, 0);
+        return logits;
+    }
+
+    private List<SequenceState> newStates(int count) {
+        List<SequenceState> states = new ArrayList<>(count);
+        for (int s = 0; s < count; s++) {
+            MixerState[] layers = new MixerState[mixers.length];
+            for (int i = 0; i < mixers.length; i++) {
+                layers[i] = mixers[i].newState();
+            }
+            states.add(new SequenceState(layers));
+        }
+        return states;
+    }
+
+    private static MixerState[] layerStates(List<SequenceState> states, int layer) {
+        MixerState[] out = new MixerState[states.size()];
+        for (int s = 0; s < out.length; s++) {
+            out[s] = states.get(s).layer(layer);
+        }
+        return out;
+    }
+
+    private void checkTokens(int[] tokens) {
+        for (int t : tokens) {
+            if (t < 0 || t >= config.paddedVocab()) {
+                throw new IllegalArgumentException("token id " + t + " is outside the model's vocabulary [0, "
+                        + config.paddedVocab() + ")");
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-package io.readtwice.generate;
+package io.readtwice.model;
 
 /** Recurrent decode of Based's linear attention (model-spec §10.4). */
 public enum BasedDecode {

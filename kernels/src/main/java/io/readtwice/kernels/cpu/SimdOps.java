@@ -1,0 +1,42 @@
+package io.readtwice.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Vector API bodies of {@link VectorOps}; loaded only when the incubator module is present. */
+final class SimdOps {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
+    private SimdOps() {
+    }
+
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int step = SPECIES.length();
+        int bound = SPECIES.loopBound(n);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        int i = 0;
+        for (; i < bound; i += step) {
+            acc = FloatVector.fromArray(SPECIES, a, aOff + i).fma(FloatVector.fromArray(SPECIES, b, bOff + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int step = SPECIES.length();
+        int bound = SPECIES.loopBound(n);
+        FloatVector va = FloatVector.broadcast(SPECIES, alpha);
+        int i = 0;
+        for (; i < bound; i += step) {
+            FloatVector vy = FloatVector.fromArray(SPECIES, y, yOff + i);
+            FloatVector.fromArray(SPECIES, x, xOff + i).fma(va, vy).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.readtwice.kernels.cpu;
+
+/**
+ * Dot products and axpy, the two inner loops of the attention kernels. Uses the Vector API ({@link SimdOps}) when
+ * the JVM was started with {@code --add-modules jdk.incubator.vector} (the launcher and tests do; a plain
+ * spark-submit may not), and the scalar twin otherwise or when {@code -Dreadtwice.simd=false}.
+ */
+public final class VectorOps {
+    /** True when the Vector API is used. */
+    public static final boolean SIMD = Boolean.parseBoolean(System.getProperty("readtwice.simd", "true"))
+            && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
+    private VectorOps() {
+    }
+
+    /** {@code Σ a[aOff+i]·b[bOff+i]} for i < n. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        return SIMD ? SimdOps.dot(a, aOff, b, bOff, n) : scalarDot(a, aOff, b, bOff, n);
+    }
+
+    /** {@code y[yOff+i] += alpha·x[xOff+i]} for i < n. */
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        if (SIMD) {
+            SimdOps.axpy(alpha, x, xOff, y, yOff, n);
+        } else {
+            scalarAxpy(alpha, x, xOff, y, yOff, n);
+        }
+    }
+
+    static float scalarDot(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    static void scalarAxpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+}

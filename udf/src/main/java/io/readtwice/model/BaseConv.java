@@ -1,0 +1,54 @@
+package io.readtwice.model;
+
+import io.readtwice.kernels.Backend;
+import io.readtwice.model.ModelWeights.BaseConvWeights;
+
+/** BaseConv (model-spec §3): in_proj → (u1, u2); silu(causal conv(u1)) ⊙ u2 → out_proj. */
+final class BaseConv implements Mixer {
+    private final Backend backend;
+    private final BaseConvWeights w;
+    private final int d;
+    private final int channels;
+    private final int kernel;
+
+    BaseConv(Backend backend, ModelConfig config, BaseConvWeights w) {
+        this.backend = backend;
+        this.w = w;
+        this.d = config.dModel();
+        this.channels = config.baseConv().convChannels(d);
+        this.kernel = config.baseConv().kernelSize();
+    }
+
+    @Override
+    public MixerState newState() {
+        return new MixerState.Conv(new float[kernel * channels]);
+    }
+
+    @Override
+    public void prefill(PackedBatch batch, float[] a, MixerState[] states, float[] out) {
+        int rows = batch.rows();
+        float[] z = new float[rows * 2 * channels];
+        backend.linear(a, 0, rows, d, w.inProj(), 2 * channels, w.inBias(), z, 0);
+        float[] gated = new float[rows * channels];
+        backend.baseConvPrefill(z, batch.seqStart(), channels, w.conv(), kernel, tails(states), gated);
+        backend.linear(gated, 0, rows, channels, w.outProj(), d, w.outBias(), out, 0);
+    }
+
+    @Override
+    public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, float[] out) {
+        int batch = positions.length;
+        float[] z = new float[batch * 2 * channels];
+        backend.linear(a, 0, batch, d, w.inProj(), 2 * channels, w.inBias(), z, 0);
+        float[] gated = new float[batch * channels];
+        backend.baseConvStep(z, batch, channels, w.conv(), kernel, tails(states), gated);
+        backend.linear(gated, 0, batch, channels, w.outProj(), d, w.outBias(), out, 0);
+    }
+
+    private static float[][] tails(MixerState[] states) {
+        float[][] tails = new float[states.length][];
+        for (int s = 0; s < states.length; s++) {
+            tails[s] = ((MixerState.Conv) states[s]).tail();
+        }
+        return tails;
+    }
+}

@@ -1,0 +1,62 @@
+package io.readtwice.model;
+
+import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.WindowDims;
+import io.readtwice.model.ModelWeights.SlidingWindowWeights;
+
+/** Sliding-window attention (model-spec §5): Wqkv → rotary, windowed softmax attention → out_proj. */
+final class SlidingWindowAttention implements Mixer {
+    private final Backend backend;
+    private final SlidingWindowWeights w;
+    private final int d;
+    private final WindowDims dims;
+
+    SlidingWindowAttention(Backend backend, ModelConfig config, SlidingWindowWeights w) {
+        this.backend = backend;
+        this.w = w;
+        this.d = config.dModel();
+        ModelConfig.SlidingWindowConfig c = config.slidingWindow();
+        this.dims = new WindowDims(c.numHeads(), c.headDim(), c.windowBack(), c.rotaryBase());
+    }
+
+    @Override
+    public MixerState newState() {
+        return new MixerState.Window(new float[dims.cacheSize()], new float[dims.cacheSize()]);
+    }
+
+    @Override
+    public void prefill(PackedBatch batch, float[] a, MixerState[] states, float[] out) {
+        int rows = batch.rows();
+        float[] qkv = new float[rows * 3 * d];
+        backend.linear(a, 0, rows, d, w.wqkv(), 3 * d, null, qkv, 0);
+        float[] y = new float[rows * d];
+        backend.slidingWindowPrefill(dims, qkv, batch.seqStart(), keys(states), values(states), y);
+        backend.linear(y, 0, rows, d, w.outProj(), d, null, out, 0);
+    }
+
+    @Override
+    public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, float[] out) {
+        int batch = positions.length;
+        float[] qkv = new float[batch * 3 * d];
+        backend.linear(a, 0, batch, d, w.wqkv(), 3 * d, null, qkv, 0);
+        float[] y = new float[batch * d];
+        backend.slidingWindowStep(dims, qkv, positions, keys(states), values(states), y);
+        backend.linear(y, 0, batch, d, w.outProj(), d, null, out, 0);
+    }
+
+    private static float[][] keys(MixerState[] states) {
+        float[][] keys = new float[states.length][];
+        for (int s = 0; s < states.length; s++) {
+            keys[s] = ((MixerState.Window) states[s]).keys();
+        }
+        return keys;
+    }
+
+    private static float[][] values(MixerState[] states) {
+        float[][] values = new float[states.length][];
+        for (int s = 0; s < states.length; s++) {
+            values[s] = ((MixerState.Window) states[s]).values();
+        }
+        return values;
+    }
+}
