@@ -1,0 +1,149 @@
+package io.readtwice.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class Gpt2TokenizerTest {
+    private static final Gpt2Tokenizer TOKENIZER = Gpt2Tokenizer.shared();
+
+    /** Every case of golden/tokenizer/gpt2-cases.json: exact ids, byte-exact round trip. */
+    @TestFactory
+    List<DynamicTest> goldenCases() throws IOException {
+        JsonNode root = new ObjectMapper().readTree(sharedDir().resolve("golden/tokenizer/gpt2-cases.json").toFile());
+        List<DynamicTest> tests = new ArrayList<>();
+        for (JsonNode c : root.get("cases")) {
+            String text = c.get("text").asText();
+            int[] ids = toInts(c.get("ids"));
+            String decoded = c.get("decoded").asText();
+            int bytes = c.get("utf8_bytes").asInt();
+            String name = "case " + c.get("id").asInt() + ": " + abbreviate(text);
+            tests.add(DynamicTest.dynamicTest(name, () -> {
+                assertArrayEquals(ids, TOKENIZER.encode(text), "ids");
+                assertEquals(ids.length, TOKENIZER.countTokens(text), "countTokens");
+                assertEquals(decoded, TOKENIZER.decode(ids), "decode");
+                assertEquals(text, TOKENIZER.decode(ids), "round trip");
+                assertArrayEquals(text.getBytes(StandardCharsets.UTF_8), TOKENIZER.decodeBytes(ids), "decodeBytes");
+                assertEquals(bytes, TOKENIZER.decodeBytes(ids).length, "utf8_bytes");
+            }));
+        }
+        assertEquals(187, tests.size(), "number of golden cases");
+        return tests;
+    }
+
+    @Test
+    void documentedExamples() {
+        assertArrayEquals(new int[] {15496, 995}, TOKENIZER.encode("Hello world"));
+        assertArrayEquals(new int[] {18435, 995}, TOKENIZER.encode(" Hello world"));
+        assertArrayEquals(new int[] {1026, 338, 220, 220, 38980, 197, 448, 198, 198, 3605, 3951},
+                TOKENIZER.encode("It's   spaced\tout\n\nnew lines"));
+        assertArrayEquals(new int[0], TOKENIZER.encode(""));
+        assertEquals("", TOKENIZER.decode(new int[0]));
+    }
+
+    @Test
+    void endOfTextIsOrdinaryTextWhenEncodedButDecodesFromItsId() {
+        assertArrayEquals(new int[] {27, 91, 437, 1659, 5239, 91, 29}, TOKENIZER.encode("<|endoftext|>"));
+        assertEquals("<|endoftext|>", TOKENIZER.decode(new int[] {Gpt2Tokenizer.END_OF_TEXT}));
+    }
+
+    @Test
+    void idsOutsideTheVocabularyDecodeToNothing() {
+        int[] hello = TOKENIZER.encode("Hello world");
+        for (int id = Gpt2Tokenizer.VOCAB_SIZE; id < Gpt2Tokenizer.PADDED_VOCAB_SIZE; id++) {
+            assertEquals("Hello world", TOKENIZER.decode(new int[] {hello[0], id, hello[1]}), "padded row " + id);
+        }
+        assertEquals("", TOKENIZER.decode(new int[] {-1, 100_000, Integer.MAX_VALUE, Integer.MIN_VALUE}));
+        assertEquals(0, TOKENIZER.decodeBytes(new int[] {50257, 50263}).length);
+    }
+
+    @Test
+    void prefixEndingInsideACharacterDecodesWithReplacement() {
+        String text = "日本語 🙂";
+        int[] ids = TOKENIZER.encode(text);
+        byte[] all = text.getBytes(StandardCharsets.UTF_8);
+        boolean sawPartial = false;
+        for (int n = 0; n <= ids.length; n++) {
+            int[] prefix = Arrays.copyOf(ids, n);
+            byte[] bytes = TOKENIZER.decodeBytes(prefix);
+            assertArrayEquals(Arrays.copyOf(all, bytes.length), bytes, "prefix bytes of " + n + " tokens");
+            String s = TOKENIZER.decode(prefix);
+            sawPartial |= s.indexOf('\uFFFD') >= 0;
+        }
+        assertTrue(sawPartial, "some prefix should end inside a multi-byte character");
+        assertEquals(text, TOKENIZER.decode(ids));
+    }
+
+    @Test
+    void sharedInstanceIsThreadSafe() throws Exception {
+        assertSame(TOKENIZER, Gpt2Tokenizer.shared());
+        String text = "naïve café — 日本語 🙂 It's   spaced\tout";
+        int[] expected = TOKENIZER.encode(text);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Boolean>> results = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                results.add(pool.submit(() -> {
+                    for (int i = 0; i < 200; i++) {
+                        int[] ids = Gpt2Tokenizer.shared().encode(text);
+                        if (!Arrays.equals(expected, ids) || !text.equals(Gpt2Tokenizer.shared().decode(ids))) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (Future<Boolean> r : results) {
+                assertTrue(r.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static int[] toInts(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asInt();
+        }
+        return out;
+    }
+
+    private static String abbreviate(String text) {
+        String oneLine = text.replace("\n", "\\n").replace("\t", "\\t");
+        return oneLine.length() <= 40 ? oneLine : oneLine.substring(0, 40) + "…";
+    }
+
+    /** The shared docs/data folder: system property {@code readtwice.shared}, else the nearest {@code shared/golden} above. */
+    static Path sharedDir() {
+        String property = System.getProperty("readtwice.shared");
+        if (property != null && Files.isDirectory(Paths.get(property, "golden"))) {
+            return Paths.get(property);
+        }
+        for (Path dir = Paths.get("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isDirectory(dir.resolve("shared/golden"))) {
+                return dir.resolve("shared");
+            }
+        }
+        throw new IllegalStateException("cannot find shared/golden (set -Dreadtwice.shared=DIR)");
+    }
+}
