@@ -77,6 +77,9 @@ final class Golden {
      * Asserts {@code |actual[off+i] − ref[i]| ≤ ATOL + RTOL·scale(i)} with scale = |ref[i]|, or the given magnitude
      * when positive (for traces: max|ref| of the tensor). Reports the worst element.
      */
+    /** Largest |Δ| seen per check so far, by the first word of its description (the model); printed by tests. */
+    static final java.util.Map<String, Double> WORST = new java.util.concurrent.ConcurrentSkipListMap<>();
+
     static double assertClose(String what, double[] ref, float[] actual, int off, double magnitude) {
         double worst = 0;
         int worstAt = -1;
@@ -92,6 +95,7 @@ final class Golden {
                 worstAt = i;
             }
         }
+        WORST.merge(what.split("[ /]")[0], worst, Math::max);
         return worst;
     }
 

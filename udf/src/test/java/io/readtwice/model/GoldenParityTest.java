@@ -5,6 +5,7 @@ import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
 import io.readtwice.checkpoint.WeightsFormat;
 import io.readtwice.kernels.CpuBackend;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -34,6 +35,11 @@ class GoldenParityTest {
             ModelCheckpoint checkpoint = CheckpointLoader.load(Golden.model(name), format);
             return new LanguageModel(checkpoint.config(), checkpoint.weights(), BACKEND);
         });
+    }
+
+    @AfterAll
+    static void reportWorstDifferences() {
+        Golden.WORST.forEach((model, worst) -> System.out.printf("golden parity %s: max |Δ| %.3g%n", model, worst));
     }
 
     static Stream<Arguments> modelsAndFormats() {
