@@ -1,7 +1,6 @@
 package io.readtwice.model;
 
 import io.readtwice.kernels.Backend;
-import io.readtwice.kernels.LinearAttentionDims;
 import io.readtwice.model.ModelWeights.PrefixLinearAttentionWeights;
 
 /**
@@ -12,38 +11,31 @@ import io.readtwice.model.ModelWeights.PrefixLinearAttentionWeights;
 final class PrefixLinearAttention implements Mixer {
     private final Backend backend;
     private final PrefixLinearAttentionWeights w;
+    private final TaylorAttention attention;
     private final int d;
     private final int encLength;
     private final boolean useMask;
-    private final LinearAttentionDims dims;
 
     PrefixLinearAttention(Backend backend, ModelConfig config, PrefixLinearAttentionWeights w) {
         this.backend = backend;
         this.w = w;
+        this.attention = new TaylorAttention(backend, config, w.projQ(), w.projK(), w.projV(), w.outProj());
         this.d = config.dModel();
         this.encLength = config.linearAttention().encLength();
         this.useMask = config.linearAttention().useMask();
-        this.dims = LinearAttentionState.dims(config);
     }
 
     @Override
     public MixerState newState() {
-        return LinearAttentionState.create(dims);
+        return attention.newState();
     }
 
     @Override
     public void prefill(PackedBatch batch, float[] a, MixerState[] states, float[] out) {
+        // Encoder projections only for each sequence's first Me = min(M, T) rows (§4.2).
         int rows = batch.rows();
-        int keyWidth = dims.heads() * dims.featureDim();
-        int valueWidth = dims.heads() * dims.headDim();
-        float[] q = new float[rows * keyWidth];
-        float[] k = new float[rows * keyWidth];
-        float[] v = new float[rows * valueWidth];
-        backend.linear(a, 0, rows, d, w.projQ(), keyWidth, null, q, 0);
-        backend.linear(a, 0, rows, d, w.projK(), keyWidth, null, k, 0);
-        backend.linear(a, 0, rows, d, w.projV(), valueWidth, null, v, 0);
-
-        // Encoder projections only for each sequence's first Me rows (§4.2).
+        int keyWidth = attention.keyWidth();
+        int valueWidth = attention.valueWidth();
         int sequences = batch.sequences();
         int[] encStart = new int[sequences + 1];
         for (int s = 0; s < sequences; s++) {
@@ -62,11 +54,7 @@ final class PrefixLinearAttention implements Mixer {
                 backend.linear(a, from, encRows, d, w.projVEnc(), valueWidth, null, vEnc, encStart[s] * valueWidth);
             }
         }
-
-        float[] y = new float[rows * valueWidth];
-        backend.linearAttentionPrefill(dims, q, k, v, kEnc, vEnc, batch.seqStart(), encStart, maskedKeys(batch),
-                LinearAttentionState.kv(states), LinearAttentionState.keySum(states), y);
-        backend.linear(y, 0, rows, valueWidth, w.outProj(), d, null, out, 0);
+        attention.prefill(batch, a, kEnc, vEnc, encStart, maskedKeys(batch), states, out);
     }
 
     /**
@@ -83,20 +71,9 @@ final class PrefixLinearAttention implements Mixer {
         return masked;
     }
 
+    /** Decoding never touches the encoder again: a plain linear-attention step on the frozen state (§4.5). */
     @Override
     public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, float[] out) {
-        int batch = positions.length;
-        int keyWidth = dims.heads() * dims.featureDim();
-        int valueWidth = dims.heads() * dims.headDim();
-        float[] q = new float[batch * keyWidth];
-        float[] k = new float[batch * keyWidth];
-        float[] v = new float[batch * valueWidth];
-        backend.linear(a, 0, batch, d, w.projQ(), keyWidth, null, q, 0);
-        backend.linear(a, 0, batch, d, w.projK(), keyWidth, null, k, 0);
-        backend.linear(a, 0, batch, d, w.projV(), valueWidth, null, v, 0);
-        float[] y = new float[batch * valueWidth];
-        backend.linearAttentionStep(dims, q, k, v, batch, 1f, LinearAttentionState.kv(states),
-                LinearAttentionState.keySum(states), y);
-        backend.linear(y, 0, batch, valueWidth, w.outProj(), d, null, out, 0);
+        attention.step(a, positions.length, 1f, states, out);
     }
 }

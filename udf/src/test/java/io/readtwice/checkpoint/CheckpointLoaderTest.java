@@ -1,5 +1,6 @@
 package io.readtwice.checkpoint;
 
+import io.readtwice.testing.GoldenData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -31,14 +32,14 @@ class CheckpointLoaderTest {
     Path tmp;
 
     static List<String> goldenNames() {
-        return GoldenModels.NAMES;
+        return GoldenData.MODELS;
     }
 
     /** Both files of every golden model give bit-identical weights (F16/BF16 included), and no warnings. */
     @ParameterizedTest
     @MethodSource("goldenNames")
     void safetensorsAndPytorchBinGiveIdenticalWeights(String name) {
-        Path dir = GoldenModels.dir(name);
+        Path dir = GoldenData.model(name);
         ModelCheckpoint st = CheckpointLoader.load(dir, WeightsFormat.SAFETENSORS);
         ModelCheckpoint pt = CheckpointLoader.load(dir, WeightsFormat.PYTORCH);
         assertEquals(List.of(), st.warnings());
@@ -71,7 +72,7 @@ class CheckpointLoaderTest {
     @ParameterizedTest
     @MethodSource("goldenNames")
     void embeddingOfLastInputTokenMatchesTheCases(String name) throws IOException {
-        Path dir = GoldenModels.dir(name);
+        Path dir = GoldenData.model(name);
         JsonNode c0 = JSON.readTree(dir.resolve("cases.json").toFile()).get("cases").get(0);
         JsonNode ids = c0.get("input_ids");
         int last = ids.get(ids.size() - 1).asInt();
@@ -89,7 +90,7 @@ class CheckpointLoaderTest {
 
     @Test
     void truncatedSafetensorsIsRefused() throws IOException {
-        Path src = GoldenModels.dir("tiny-a").resolve("model.safetensors");
+        Path src = GoldenData.model("tiny-a").resolve("model.safetensors");
         byte[] all = Files.readAllBytes(src);
         // cut inside the header: the header length field promises more than the file has
         Path dir = modelDir("tiny-a", null);
@@ -104,7 +105,7 @@ class CheckpointLoaderTest {
 
     @Test
     void truncatedPytorchBinIsRefused() throws IOException {
-        byte[] all = Files.readAllBytes(GoldenModels.dir("tiny-based-a").resolve("pytorch_model.bin"));
+        byte[] all = Files.readAllBytes(GoldenData.model("tiny-based-a").resolve("pytorch_model.bin"));
         Path dir = modelDir("tiny-based-a", null);
         Files.write(dir.resolve("pytorch_model.bin"), Arrays.copyOf(all, all.length / 2));
         CheckpointException e = assertThrows(CheckpointException.class,
@@ -205,7 +206,7 @@ class CheckpointLoaderTest {
      * latter with its header edited by {@code editHeader} (unchanged when null).
      */
     private Path modelDir(String name, Consumer<ObjectNode> editHeader) throws IOException {
-        Path src = GoldenModels.dir(name);
+        Path src = GoldenData.model(name);
         Path dir = Files.createDirectories(tmp.resolve(name + "-" + System.nanoTime()));
         Files.copy(src.resolve("config.json"), dir.resolve("config.json"));
         Files.copy(src.resolve("pytorch_model.bin"), dir.resolve("pytorch_model.bin"));

@@ -1,5 +1,6 @@
 package io.readtwice.checkpoint;
 
+import io.readtwice.testing.GoldenData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -24,16 +25,16 @@ class ModelConfigReaderTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static List<String> goldenNames() {
-        return GoldenModels.NAMES;
+        return GoldenData.MODELS;
     }
 
     /** Every derived value against the golden resolved-config.json. */
     @ParameterizedTest
     @MethodSource("goldenNames")
     void derivationMatchesResolvedConfig(String name) throws IOException {
-        JsonNode resolved = JSON.readTree(GoldenModels.dir(name).resolve("resolved-config.json").toFile());
+        JsonNode resolved = JSON.readTree(GoldenData.model(name).resolve("resolved-config.json").toFile());
         List<String> warnings = new ArrayList<>();
-        ModelConfig c = ModelConfigReader.read(GoldenModels.dir(name).resolve("config.json"), warnings);
+        ModelConfig c = ModelConfigReader.read(GoldenData.model(name).resolve("config.json"), warnings);
         assertEquals(List.of(), warnings);
 
         List<MixerKind> kinds = new ArrayList<>();
@@ -200,7 +201,7 @@ class ModelConfigReaderTest {
     }
 
     private static ObjectNode edited(String model, Consumer<ObjectNode> edit) throws IOException {
-        ObjectNode root = (ObjectNode) JSON.readTree(GoldenModels.dir(model).resolve("config.json").toFile());
+        ObjectNode root = (ObjectNode) JSON.readTree(GoldenData.model(model).resolve("config.json").toFile());
         edit.accept(root);
         return root;
     }

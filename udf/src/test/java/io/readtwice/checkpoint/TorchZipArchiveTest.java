@@ -1,5 +1,6 @@
 package io.readtwice.checkpoint;
 
+import io.readtwice.testing.GoldenData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +27,7 @@ class TorchZipArchiveTest {
     /** java.util.zip is the oracle for the golden archives: same names, sizes and bytes. */
     @Test
     void goldenArchiveAgreesWithJavaUtilZip() throws IOException {
-        Path bin = GoldenModels.dir("tiny-a").resolve("pytorch_model.bin");
+        Path bin = GoldenData.model("tiny-a").resolve("pytorch_model.bin");
         TorchZipArchive archive = TorchZipArchive.open(bin);
         try (ZipFile zip = new ZipFile(bin.toFile())) {
             assertEquals(zip.size(), archive.entries().size());
@@ -82,7 +83,7 @@ class TorchZipArchiveTest {
 
     @Test
     void truncatedArchiveIsRefused() throws IOException {
-        byte[] whole = Files.readAllBytes(GoldenModels.dir("tiny-a").resolve("pytorch_model.bin"));
+        byte[] whole = Files.readAllBytes(GoldenData.model("tiny-a").resolve("pytorch_model.bin"));
         Path half = Files.write(tmp.resolve("half.bin"), Arrays.copyOf(whole, whole.length / 2));
         CheckpointException e = assertThrows(CheckpointException.class, () -> TorchZipArchive.open(half));
         assertTrue(e.getMessage().contains(half.toString()) && e.getMessage().contains("truncated"), e.getMessage());

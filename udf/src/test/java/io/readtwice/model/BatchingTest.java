@@ -6,6 +6,7 @@ import io.readtwice.generate.Generation;
 import io.readtwice.generate.GenerationOptions;
 import io.readtwice.generate.Generator;
 import io.readtwice.generate.JrtPadding;
+import io.readtwice.testing.GoldenData;
 import io.readtwice.text.Gpt2Tokenizer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -33,13 +34,13 @@ class BatchingTest {
     void oneBatchedPrefillAndDecodeEqualsOneByOne(String name) {
         LanguageModel model = GoldenParityTest.model(name, WeightsFormat.SAFETENSORS);
         int vocab = model.config().paddedVocab();
-        JsonNode cases = Golden.cases(name).get("cases");
+        JsonNode cases = GoldenData.cases(name).get("cases");
         List<int[]> fed = new ArrayList<>();
         List<int[]> tokens = new ArrayList<>();
         List<Integer> masked = new ArrayList<>();
         for (JsonNode c : cases) {
-            fed.add(Golden.ints(c.get("padded_input_ids")));
-            tokens.add(Golden.ints(c.get("generation").get("new_tokens")));
+            fed.add(GoldenData.ints(c.get("padded_input_ids")));
+            tokens.add(GoldenData.ints(c.get("generation").get("new_tokens")));
             masked.add(Golden.maskedKeys(c));
         }
         int batch = fed.size();
@@ -72,11 +73,11 @@ class BatchingTest {
         Gpt2Tokenizer tokenizer = Gpt2Tokenizer.shared();
         Generator generator = new Generator(model, tokenizer::decode);
         List<int[]> prompts = new ArrayList<>();
-        for (JsonNode c : Golden.cases(name).get("cases")) {
-            prompts.add(Golden.ints(c.get("input_ids")));
+        for (JsonNode c : GoldenData.cases(name).get("cases")) {
+            prompts.add(GoldenData.ints(c.get("input_ids")));
         }
         // A stop that the first case's third token completes, so that case leaves the batch early.
-        JsonNode first = Golden.cases(name).get("cases").get(0).get("generation").get("new_tokens");
+        JsonNode first = GoldenData.cases(name).get("cases").get(0).get("generation").get("new_tokens");
         String stop = tokenizer.decode(new int[] {first.get(2).asInt()});
         GenerationOptions options = new GenerationOptions(8, List.of(stop), 3, JrtPadding.LEFT,
                 BasedDecode.REFERENCE);

@@ -1,64 +1,16 @@
 package io.readtwice.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
+import io.readtwice.testing.GoldenData;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Access to ../shared/golden and the tolerance check of its README: |Δ| ≤ 2e-4 + 1e-5·|ref|. */
+/** Golden cases for the model tests, and the tolerance check of the golden README: |Δ| ≤ 2e-4 + 1e-5·|ref|. */
 final class Golden {
     static final double ATOL = 2e-4;
     static final double RTOL = 1e-5;
 
     private Golden() {
-    }
-
-    static Path dir() {
-        String property = System.getProperty("readtwice.shared");
-        if (property != null && Files.isDirectory(Paths.get(property, "golden"))) {
-            return Paths.get(property, "golden");
-        }
-        for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path candidate = p.resolveSibling("shared").resolve("golden");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("cannot find ../shared/golden (set -Dreadtwice.shared)");
-    }
-
-    static Path model(String name) {
-        return dir().resolve(name);
-    }
-
-    static JsonNode cases(String model) {
-        try {
-            return new ObjectMapper().readTree(model(model).resolve("cases.json").toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static int[] ints(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asInt();
-        }
-        return out;
-    }
-
-    static double[] doubles(JsonNode array) {
-        double[] out = new double[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asDouble();
-        }
-        return out;
     }
 
     /** Leading pad positions of a case's PLA key mask (0 when there is none). */

@@ -5,6 +5,7 @@ import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
 import io.readtwice.checkpoint.WeightsFormat;
 import io.readtwice.kernels.CpuBackend;
+import io.readtwice.testing.GoldenData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -26,13 +27,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * step's logits, greedy tokens, and per-layer traces, for every golden model loaded from both file formats.
  */
 class GoldenParityTest {
-    static final String[] MODELS = {"tiny-a", "tiny-b", "tiny-based-a", "tiny-gpt2-jrt", "tiny-gpt2-based"};
+    static final String[] MODELS = GoldenData.MODELS.toArray(String[]::new);
     private static final Map<String, LanguageModel> LOADED = new ConcurrentHashMap<>();
     private static final CpuBackend BACKEND = new CpuBackend();
 
     static LanguageModel model(String name, WeightsFormat format) {
         return LOADED.computeIfAbsent(name + "/" + format, key -> {
-            ModelCheckpoint checkpoint = CheckpointLoader.load(Golden.model(name), format);
+            ModelCheckpoint checkpoint = CheckpointLoader.load(GoldenData.model(name), format);
             return new LanguageModel(checkpoint.config(), checkpoint.weights(), BACKEND);
         });
     }
@@ -52,11 +53,11 @@ class GoldenParityTest {
     void forwardLogitsMatchTheReference(String name, WeightsFormat format) {
         LanguageModel model = model(name, format);
         int vocab = model.config().paddedVocab();
-        for (JsonNode c : Golden.cases(name).get("cases")) {
-            int[] fed = Golden.ints(c.get("padded_input_ids"));
+        for (JsonNode c : GoldenData.cases(name).get("cases")) {
+            int[] fed = GoldenData.ints(c.get("padded_input_ids"));
             LanguageModel.Prefill prefill = model.prefill(List.of(fed), new int[] {Golden.maskedKeys(c)}, true, null);
             JsonNode forward = c.get("forward");
-            int[] positions = Golden.ints(forward.get("positions"));
+            int[] positions = GoldenData.ints(forward.get("positions"));
             for (int i = 0; i < positions.length; i++) {
                 String what = name + "/" + c.get("name").asText() + " forward position " + positions[i];
                 checkRow(what, prefill.logits(), positions[i], vocab, forward.get("logits"), forward, i);
@@ -68,11 +69,11 @@ class GoldenParityTest {
     @MethodSource("modelsAndFormats")
     void decodeStepsMatchTheReference(String name, WeightsFormat format) {
         LanguageModel model = model(name, format);
-        for (JsonNode c : Golden.cases(name).get("cases")) {
+        for (JsonNode c : GoldenData.cases(name).get("cases")) {
             JsonNode g = c.get("generation");
             // Based: the reference harness's decode, double kv update included (model-spec §10.4).
             checkSteps(model, name + "/" + c.get("name").asText(), c, BasedDecode.REFERENCE,
-                    Golden.ints(g.get("new_tokens")), g.get("step_logits"), g.get("step_logits_compact"), true);
+                    GoldenData.ints(g.get("new_tokens")), g.get("step_logits"), g.get("step_logits_compact"), true);
         }
     }
 
@@ -80,14 +81,14 @@ class GoldenParityTest {
     @ValueSource(strings = {"tiny-based-a", "tiny-gpt2-based"})
     void consistentBasedDecodeEqualsTheParallelForward(String name) {
         LanguageModel model = model(name, WeightsFormat.SAFETENSORS);
-        for (JsonNode c : Golden.cases(name).get("cases")) {
+        for (JsonNode c : GoldenData.cases(name).get("cases")) {
             JsonNode pc = c.get("parallel_consistent");
             String what = name + "/" + c.get("name").asText() + " consistent";
-            checkSteps(model, what + " greedy", c, BasedDecode.CONSISTENT, Golden.ints(pc.get("greedy_new_tokens")),
+            checkSteps(model, what + " greedy", c, BasedDecode.CONSISTENT, GoldenData.ints(pc.get("greedy_new_tokens")),
                     pc.get("greedy_step_logits"), pc.get("greedy_step_logits_compact"), true);
             // Teacher-forced on the reference decode's tokens, which consistent greedy need not pick.
             checkSteps(model, what + " teacher-forced", c, BasedDecode.CONSISTENT,
-                    Golden.ints(c.get("generation").get("new_tokens")), pc.get("teacher_forced_step_logits"),
+                    GoldenData.ints(c.get("generation").get("new_tokens")), pc.get("teacher_forced_step_logits"),
                     pc.get("teacher_forced_step_logits_compact"), false);
         }
     }
@@ -96,9 +97,9 @@ class GoldenParityTest {
     @MethodSource("modelsAndFormats")
     void layerTracesOfTheFirstCaseMatch(String name, WeightsFormat format) {
         LanguageModel model = model(name, format);
-        JsonNode c = Golden.cases(name).get("cases").get(0);
+        JsonNode c = GoldenData.cases(name).get("cases").get(0);
         JsonNode trace = c.get("layer_trace");
-        int[] fed = Golden.ints(c.get("padded_input_ids"));
+        int[] fed = GoldenData.ints(c.get("padded_input_ids"));
         int d = model.config().dModel();
         List<float[][]> seen = new ArrayList<>();
         model.prefill(List.of(fed), new int[] {Golden.maskedKeys(c)}, true,
@@ -110,11 +111,11 @@ class GoldenParityTest {
                 JsonNode rows = trace.get(names[kind]).get(layer);
                 double magnitude = 0;
                 for (JsonNode row : rows) {
-                    magnitude = Math.max(magnitude, Golden.maxAbs(Golden.doubles(row)));
+                    magnitude = Math.max(magnitude, Golden.maxAbs(GoldenData.doubles(row)));
                 }
                 for (int t = 0; t < rows.size(); t++) {
                     Golden.assertClose(name + " layer " + layer + " " + names[kind] + " position " + t,
-                            Golden.doubles(rows.get(t)), seen.get(layer)[kind], t * d, magnitude);
+                            GoldenData.doubles(rows.get(t)), seen.get(layer)[kind], t * d, magnitude);
                 }
             }
         }
@@ -124,7 +125,7 @@ class GoldenParityTest {
     private static void checkSteps(LanguageModel model, String what, JsonNode c, BasedDecode decode, int[] tokens,
                                    JsonNode fullRows, JsonNode compact, boolean greedy) {
         int vocab = model.config().paddedVocab();
-        int[] fed = Golden.ints(c.get("padded_input_ids"));
+        int[] fed = GoldenData.ints(c.get("padded_input_ids"));
         LanguageModel.Prefill prefill = model.prefill(List.of(fed), new int[] {Golden.maskedKeys(c)}, false, null);
         float[] logits = prefill.logits();
         for (int k = 0; k < tokens.length; k++) {
@@ -142,7 +143,7 @@ class GoldenParityTest {
     static void checkRow(String what, float[] logits, int row, int vocab, JsonNode fullRows, JsonNode compact,
                          int index) {
         if (fullRows != null) {
-            Golden.assertClose(what, Golden.doubles(fullRows.get(index)), logits, row * vocab, 0);
+            Golden.assertClose(what, GoldenData.doubles(fullRows.get(index)), logits, row * vocab, 0);
             return;
         }
         int chosen = compact.get("chosen_ids").get(index).asInt();
@@ -159,8 +160,8 @@ class GoldenParityTest {
         double refLse = compact.get("logsumexp").get(index).asDouble();
         Golden.assertClose(what + " logsumexp", new double[] {refLse}, new float[] {(float) (max + Math.log(sum))},
                 0, 0);
-        int[] topIds = Golden.ints(compact.get("top5_ids").get(index));
-        double[] topLogits = Golden.doubles(compact.get("top5_logits").get(index));
+        int[] topIds = GoldenData.ints(compact.get("top5_ids").get(index));
+        double[] topLogits = GoldenData.doubles(compact.get("top5_logits").get(index));
         float[] ours = new float[topIds.length];
         for (int i = 0; i < topIds.length; i++) {
             ours[i] = logits[row * vocab + topIds[i]];

@@ -1,16 +1,13 @@
 package io.readtwice.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.readtwice.testing.GoldenData;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,11 +26,11 @@ class Gpt2TokenizerTest {
     /** Every case of golden/tokenizer/gpt2-cases.json: exact ids, byte-exact round trip. */
     @TestFactory
     List<DynamicTest> goldenCases() throws IOException {
-        JsonNode root = new ObjectMapper().readTree(sharedDir().resolve("golden/tokenizer/gpt2-cases.json").toFile());
+        JsonNode root = GoldenData.readJson(GoldenData.shared().resolve("golden/tokenizer/gpt2-cases.json"));
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonNode c : root.get("cases")) {
             String text = c.get("text").asText();
-            int[] ids = toInts(c.get("ids"));
+            int[] ids = GoldenData.ints(c.get("ids"));
             String decoded = c.get("decoded").asText();
             int bytes = c.get("utf8_bytes").asInt();
             String name = "case " + c.get("id").asInt() + ": " + abbreviate(text);
@@ -120,30 +117,10 @@ class Gpt2TokenizerTest {
         }
     }
 
-    private static int[] toInts(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asInt();
-        }
-        return out;
-    }
 
     private static String abbreviate(String text) {
         String oneLine = text.replace("\n", "\\n").replace("\t", "\\t");
         return oneLine.length() <= 40 ? oneLine : oneLine.substring(0, 40) + "…";
     }
 
-    /** The shared docs/data folder: system property {@code readtwice.shared}, else the nearest {@code shared/golden} above. */
-    static Path sharedDir() {
-        String property = System.getProperty("readtwice.shared");
-        if (property != null && Files.isDirectory(Paths.get(property, "golden"))) {
-            return Paths.get(property);
-        }
-        for (Path dir = Paths.get("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isDirectory(dir.resolve("shared/golden"))) {
-                return dir.resolve("shared");
-            }
-        }
-        throw new IllegalStateException("cannot find shared/golden (set -Dreadtwice.shared=DIR)");
-    }
 }

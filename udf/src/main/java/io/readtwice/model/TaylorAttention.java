@@ -1,0 +1,89 @@
+package io.readtwice.model;
+
+import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.LinearAttentionDims;
+
+/**
+ * What JRT-RNN's prefix linear attention and Based's linear attention share (model-spec §4, §10): the q, k, v
+ * projections, the Taylor linear-attention kernels with their state (S, z), and out_proj. PLA adds the encoder.
+ */
+final class TaylorAttention {
+    private final Backend backend;
+    private final int d;
+    private final LinearAttentionDims dims;
+    private final float[] projQ;
+    private final float[] projK;
+    private final float[] projV;
+    private final float[] outProj;
+
+    TaylorAttention(Backend backend, ModelConfig config, float[] projQ, float[] projK, float[] projV,
+                    float[] outProj) {
+        this.backend = backend;
+        this.d = config.dModel();
+        ModelConfig.LinearAttentionConfig c = config.linearAttention();
+        this.dims = new LinearAttentionDims(c.numHeads(), c.featureDim(), c.headDim(), c.eps());
+        this.projQ = projQ;
+        this.projK = projK;
+        this.projV = projV;
+        this.outProj = outProj;
+    }
+
+    /** H·F: width of a row of q, k and k_enc. */
+    int keyWidth() {
+        return dims.heads() * dims.featureDim();
+    }
+
+    /** H·hd: width of a row of v and v_enc. */
+    int valueWidth() {
+        return dims.heads() * dims.headDim();
+    }
+
+    MixerState newState() {
+        return new MixerState.LinearAttention(new float[dims.kvStateSize()], new float[dims.keySumSize()]);
+    }
+
+    /** Prefill; kEnc, vEnc, encStart and maskedKeys are PLA's encoder inputs, all null for Based. */
+    void prefill(PackedBatch batch, float[] a, float[] kEnc, float[] vEnc, int[] encStart, int[] maskedKeys,
+                 MixerState[] states, float[] out) {
+        int rows = batch.rows();
+        float[][] qkv = project(a, rows);
+        float[] y = new float[rows * valueWidth()];
+        backend.linearAttentionPrefill(dims, qkv[0], qkv[1], qkv[2], kEnc, vEnc, batch.seqStart(), encStart,
+                maskedKeys, kv(states), keySum(states), y);
+        backend.linear(y, 0, rows, valueWidth(), outProj, d, null, out, 0);
+    }
+
+    /** One decode step; each generated key enters the numerator with weight kvWeight. */
+    void step(float[] a, int batch, float kvWeight, MixerState[] states, float[] out) {
+        float[][] qkv = project(a, batch);
+        float[] y = new float[batch * valueWidth()];
+        backend.linearAttentionStep(dims, qkv[0], qkv[1], qkv[2], batch, kvWeight, kv(states), keySum(states), y);
+        backend.linear(y, 0, batch, valueWidth(), outProj, d, null, out, 0);
+    }
+
+    private float[][] project(float[] a, int rows) {
+        float[] q = new float[rows * keyWidth()];
+        float[] k = new float[rows * keyWidth()];
+        float[] v = new float[rows * valueWidth()];
+        backend.linear(a, 0, rows, d, projQ, keyWidth(), null, q, 0);
+        backend.linear(a, 0, rows, d, projK, keyWidth(), null, k, 0);
+        backend.linear(a, 0, rows, d, projV, valueWidth(), null, v, 0);
+        return new float[][] {q, k, v};
+    }
+
+    private static float[][] kv(MixerState[] states) {
+        float[][] kv = new float[states.length][];
+        for (int s = 0; s < states.length; s++) {
+            kv[s] = ((MixerState.LinearAttention) states[s]).kv();
+        }
+        return kv;
+    }
+
+    private static float[][] keySum(MixerState[] states) {
+        float[][] z = new float[states.length][];
+        for (int s = 0; s < states.length; s++) {
+            z[s] = ((MixerState.LinearAttention) states[s]).keySum();
+        }
+        return z;
+    }
+}
