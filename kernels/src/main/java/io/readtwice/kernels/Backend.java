@@ -47,6 +47,7 @@ public interface Backend {
      * Taylor linear attention prefill, causal, optionally seeded by a non-causal encoder prefix (prefix linear
      * attention, spec §4.4; Based, spec §10.3). Per head and sequence, in linear time:
      * {@code S = Σ_enc φ(kEnc)vEncᵀ + Σ_{j≤t} φ(k_j)v_jᵀ}, {@code z} likewise, {@code y_t = φ(q_t)ᵀS / (φ(q_t)·z + eps)}.
+     * The state per sequence is {@code [H, D, hd+1]}: S with z as its last column.
      *
      * @param q          {@code [rows, H·F]}
      * @param k          {@code [rows, H·F]}
@@ -57,13 +58,11 @@ public interface Backend {
      * @param encStart   row ranges of the sequences in kEnc, vEnc (null without an encoder)
      * @param maskedKeys per sequence, how many leading positions are masked keys (k and kEnc treated as 0 before the
      *                   feature map, the reference's pad mask, spec §4.3); null for none
-     * @param kvState    per sequence {@code [H, D, hd]}, written with the final state
-     * @param keySum     per sequence {@code [H, D]}, written with the final normaliser
+     * @param state      per sequence {@code [H, D, hd+1]}, written with the final state
      * @param out        {@code [rows, H·hd]}
      */
     void linearAttentionPrefill(LinearAttentionDims dims, float[] q, float[] k, float[] v, float[] kEnc, float[] vEnc,
-                                int[] seqStart, int[] encStart, int[] maskedKeys, float[][] kvState,
-                                float[][] keySum, float[] out);
+                                int[] seqStart, int[] encStart, int[] maskedKeys, float[][] state, float[] out);
 
     /**
      * Taylor linear attention decode step (spec §4.5, §10.4), one row per sequence:
@@ -71,7 +70,7 @@ public interface Backend {
      * reference harness's double update.
      */
     void linearAttentionStep(LinearAttentionDims dims, float[] q, float[] k, float[] v, int batch, float kvWeight,
-                             float[][] kvState, float[][] keySum, float[] out);
+                             float[][] state, float[] out);
 
     /**
      * Sliding-window attention prefill (spec §5): qkv is {@code [rows, 3·H·hd]} (q, k, v); rotary on q and k at

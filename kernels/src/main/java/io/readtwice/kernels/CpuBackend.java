@@ -81,15 +81,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void linearAttentionPrefill(LinearAttentionDims dims, float[] q, float[] k, float[] v, float[] kEnc,
                                        float[] vEnc, int[] seqStart, int[] encStart, int[] maskedKeys,
-                                       float[][] kvState, float[][] keySum, float[] out) {
-        mixers.linearAttentionPrefill(dims, q, k, v, kEnc, vEnc, seqStart, encStart, maskedKeys, kvState, keySum,
-                out);
+                                       float[][] state, float[] out) {
+        mixers.linearAttentionPrefill(dims, q, k, v, kEnc, vEnc, seqStart, encStart, maskedKeys, state, out);
     }
 
     @Override
     public void linearAttentionStep(LinearAttentionDims dims, float[] q, float[] k, float[] v, int batch,
-                                    float kvWeight, float[][] kvState, float[][] keySum, float[] out) {
-        mixers.linearAttentionStep(dims, q, k, v, batch, kvWeight, kvState, keySum, out);
+                                    float kvWeight, float[][] state, float[] out) {
+        mixers.linearAttentionStep(dims, q, k, v, batch, kvWeight, state, out);
     }
 
     @Override

@@ -15,13 +15,11 @@ public record LinearAttentionDims(int heads, int featureDim, int headDim, float 
         return 1 + featureDim + featureDim * featureDim;
     }
 
-    /** Floats of the kv state S of one sequence: [H, D, hd]. */
-    public int kvStateSize() {
-        return heads * expandedFeatureDim() * headDim;
-    }
-
-    /** Floats of the normaliser state z of one sequence: [H, D]. */
-    public int keySumSize() {
-        return heads * expandedFeatureDim();
+    /**
+     * Floats of one sequence's state, [H, D, hd+1]: per head {@code S = Σ φ(k)·[v, 1]ᵀ}, whose last column is the
+     * normaliser {@code z = Σ φ(k)}.
+     */
+    public int stateSize() {
+        return heads * expandedFeatureDim() * (headDim + 1);
     }
 }

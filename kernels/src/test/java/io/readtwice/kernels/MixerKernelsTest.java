@@ -73,35 +73,34 @@ class MixerKernelsTest {
     @Test
     void prefixLinearAttentionPrefillEqualsTheQuadraticForm() {
         LinearAttentionDims dims = new LinearAttentionDims(3, 16, 8, 1e-12f);
-        int rows = 21, encRows = 12, masked = 5;
+        // Longer than a chunk (64), with the encoder and the masked prefix crossing chunk boundaries.
+        int rows = 150, encRows = 90, masked = 70;
         int kw = dims.heads() * dims.featureDim(), vw = dims.heads() * dims.headDim();
         float[] q = randn(rows * kw, 0.5), k = randn(rows * kw, 0.5), v = randn(rows * vw, 1);
         float[] kEnc = randn(encRows * kw, 0.5), vEnc = randn(encRows * vw, 1);
         float[] out = new float[rows * vw];
-        float[][] kv = {new float[dims.kvStateSize()]};
-        float[][] z = {new float[dims.keySumSize()]};
+        float[][] state = {new float[dims.stateSize()]};
         backend.linearAttentionPrefill(dims, q, k, v, kEnc, vEnc, new int[] {0, rows}, new int[] {0, encRows},
-                new int[] {masked}, kv, z, out);
+                new int[] {masked}, state, out);
         assertClose(naivePrefixAttention(dims, q, k, v, kEnc, vEnc, rows, encRows, masked), out, 0);
     }
 
     @Test
     void decodeStepsContinueThePrefillExactlyAsALongerPrefill() {
         LinearAttentionDims dims = new LinearAttentionDims(2, 16, 8, 1e-12f);
-        int rows = 15, prefix = 9;
+        int rows = 140, prefix = 131;
         int kw = dims.heads() * dims.featureDim(), vw = dims.heads() * dims.headDim();
         float[] q = randn(rows * kw, 0.5), k = randn(rows * kw, 0.5), v = randn(rows * vw, 1);
         float[] full = new float[rows * vw];
         backend.linearAttentionPrefill(dims, q, k, v, null, null, new int[] {0, rows}, null, null,
-                new float[][] {new float[dims.kvStateSize()]}, new float[][] {new float[dims.keySumSize()]}, full);
+                new float[][] {new float[dims.stateSize()]}, full);
 
-        float[][] kv = {new float[dims.kvStateSize()]};
-        float[][] z = {new float[dims.keySumSize()]};
+        float[][] state = {new float[dims.stateSize()]};
         float[] part = new float[prefix * vw];
-        backend.linearAttentionPrefill(dims, q, k, v, null, null, new int[] {0, prefix}, null, null, kv, z, part);
+        backend.linearAttentionPrefill(dims, q, k, v, null, null, new int[] {0, prefix}, null, null, state, part);
         for (int t = prefix; t < rows; t++) {
             float[] stepOut = new float[vw];
-            backend.linearAttentionStep(dims, slice(q, t, kw), slice(k, t, kw), slice(v, t, vw), 1, 1f, kv, z,
+            backend.linearAttentionStep(dims, slice(q, t, kw), slice(k, t, kw), slice(v, t, vw), 1, 1f, state,
                     stepOut);
             assertClose(toDouble(slice(full, t, vw)), stepOut, 0);
         }
@@ -112,12 +111,11 @@ class MixerKernelsTest {
         LinearAttentionDims dims = new LinearAttentionDims(1, 16, 4, 1e-12f);
         int kw = 16, vw = 4;
         float[] q = randn(2 * kw, 0.5), k = randn(2 * kw, 0.5), v = randn(2 * vw, 1);
-        float[][] kv = {new float[dims.kvStateSize()]};
-        float[][] z = {new float[dims.keySumSize()]};
-        backend.linearAttentionPrefill(dims, q, k, v, null, null, new int[] {0, 1}, null, null, kv, z,
+        float[][] state = {new float[dims.stateSize()]};
+        backend.linearAttentionPrefill(dims, q, k, v, null, null, new int[] {0, 1}, null, null, state,
                 new float[vw]);
         float[] out = new float[vw];
-        backend.linearAttentionStep(dims, slice(q, 1, kw), slice(k, 1, kw), slice(v, 1, vw), 1, 2f, kv, z, out);
+        backend.linearAttentionStep(dims, slice(q, 1, kw), slice(k, 1, kw), slice(v, 1, vw), 1, 2f, state, out);
         double a0 = taylor(q, kw, k, 0, 16, false), a1 = taylor(q, kw, k, kw, 16, false);
         double[] expected = new double[vw];
         for (int e = 0; e < vw; e++) {
@@ -137,10 +135,9 @@ class MixerKernelsTest {
         int[] encStart = {0, 4, 5, 9};
         float[] kEnc = randn(9 * kw, 0.5), vEnc = randn(9 * vw, 1);
         int[] masked = {2, 0, 1};
-        float[][] kv = new float[3][dims.kvStateSize()];
-        float[][] z = new float[3][dims.keySumSize()];
+        float[][] state = new float[3][dims.stateSize()];
         float[] packed = new float[rows * vw];
-        backend.linearAttentionPrefill(dims, q, k, v, kEnc, vEnc, seqStart, encStart, masked, kv, z, packed);
+        backend.linearAttentionPrefill(dims, q, k, v, kEnc, vEnc, seqStart, encStart, masked, state, packed);
         for (int s = 0; s < lengths.length; s++) {
             int n = lengths[s], e = encStart[s + 1] - encStart[s];
             double[] expected = naivePrefixAttention(dims, rows(q, seqStart[s], n, kw), rows(k, seqStart[s], n, kw),

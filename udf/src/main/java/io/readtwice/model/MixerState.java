@@ -7,8 +7,11 @@ public sealed interface MixerState permits MixerState.Conv, MixerState.LinearAtt
     record Conv(float[] tail) implements MixerState {
     }
 
-    /** PLA and Based: S = Σ φ(k)vᵀ, [H, D, hd], and z = Σ φ(k), [H, D] (model-spec §4.5, §10.4). */
-    record LinearAttention(float[] kv, float[] keySum) implements MixerState {
+    /**
+     * PLA and Based: per head S = Σ φ(k)vᵀ with the normaliser z = Σ φ(k) as an extra column, [H, D, hd+1]
+     * (model-spec §4.5, §10.4).
+     */
+    record LinearAttention(float[] state) implements MixerState {
     }
 
     /** Sliding-window attention: ring buffers of the last window rotated keys and values (model-spec §5). */

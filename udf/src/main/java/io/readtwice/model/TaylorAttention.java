@@ -39,7 +39,7 @@ final class TaylorAttention {
     }
 
     MixerState newState() {
-        return new MixerState.LinearAttention(new float[dims.kvStateSize()], new float[dims.keySumSize()]);
+        return new MixerState.LinearAttention(new float[dims.stateSize()]);
     }
 
     /** Prefill; kEnc, vEnc, encStart and maskedKeys are PLA's encoder inputs, all null for Based. */
@@ -49,7 +49,7 @@ final class TaylorAttention {
         float[][] qkv = project(a, rows);
         float[] y = new float[rows * valueWidth()];
         backend.linearAttentionPrefill(dims, qkv[0], qkv[1], qkv[2], kEnc, vEnc, batch.seqStart(), encStart,
-                maskedKeys, kv(states), keySum(states), y);
+                maskedKeys, states(states), y);
         backend.linear(y, 0, rows, valueWidth(), outProj, d, null, out, 0);
     }
 
@@ -57,7 +57,7 @@ final class TaylorAttention {
     void step(float[] a, int batch, float kvWeight, MixerState[] states, float[] out) {
         float[][] qkv = project(a, batch);
         float[] y = new float[batch * valueWidth()];
-        backend.linearAttentionStep(dims, qkv[0], qkv[1], qkv[2], batch, kvWeight, kv(states), keySum(states), y);
+        backend.linearAttentionStep(dims, qkv[0], qkv[1], qkv[2], batch, kvWeight, states(states), y);
         backend.linear(y, 0, batch, valueWidth(), outProj, d, null, out, 0);
     }
 
@@ -71,19 +71,11 @@ final class TaylorAttention {
         return new float[][] {q, k, v};
     }
 
-    private static float[][] kv(MixerState[] states) {
-        float[][] kv = new float[states.length][];
+    private static float[][] states(MixerState[] states) {
+        float[][] arrays = new float[states.length][];
         for (int s = 0; s < states.length; s++) {
-            kv[s] = ((MixerState.LinearAttention) states[s]).kv();
+            arrays[s] = ((MixerState.LinearAttention) states[s]).state();
         }
-        return kv;
-    }
-
-    private static float[][] keySum(MixerState[] states) {
-        float[][] z = new float[states.length][];
-        for (int s = 0; s < states.length; s++) {
-            z[s] = ((MixerState.LinearAttention) states[s]).keySum();
-        }
-        return z;
+        return arrays;
     }
 }

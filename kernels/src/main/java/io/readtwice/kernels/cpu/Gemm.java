@@ -3,10 +3,9 @@ package io.readtwice.kernels.cpu;
 import dev.ludovic.netlib.blas.BLAS;
 
 /**
- * The projections: {@code y = x·wᵀ + b} through dev.ludovic.netlib, which picks native OpenBLAS when
- * {@code libopenblas0-pthread} is installed and a Java implementation otherwise. BLAS is column-major, so the
- * row-major product is computed as {@code yᵀ = w·xᵀ}: w [out, in] row-major is wᵀ column-major (hence "T"),
- * x [rows, in] row-major is xᵀ column-major.
+ * Matrix products through dev.ludovic.netlib, which picks native OpenBLAS when {@code libopenblas0-pthread} is
+ * installed and a Java implementation otherwise. Our arrays are row-major and BLAS is column-major: a row-major
+ * matrix is its own transpose seen column-major, so {@code C = A·B} is computed as {@code Cᵀ = Bᵀ·Aᵀ}.
  */
 public final class Gemm {
     private static final BLAS BLAS_INSTANCE = BLAS.getInstance();
@@ -19,6 +18,7 @@ public final class Gemm {
         return BLAS_INSTANCE.getClass().getSimpleName();
     }
 
+    /** {@code y[rows, out] = x[rows, in] · wᵀ + bias}, w is {@code [out, in]} (nn.Linear); bias may be null. */
     public static void linear(float[] x, int xOffset, int rows, int in, float[] w, int out, float[] bias, float[] y,
                               int yOffset) {
         if (rows == 0) {
@@ -31,6 +31,21 @@ public final class Gemm {
             }
             beta = 1f;
         }
-        BLAS_INSTANCE.sgemm("T", "N", out, rows, in, 1f, w, 0, in, x, xOffset, in, beta, y, yOffset, out);
+        if (rows == 1) {
+            // A decode step of one sequence is a matrix-vector product: GEMV streams w once.
+            BLAS_INSTANCE.sgemv("T", in, out, 1f, w, 0, in, x, xOffset, 1, beta, y, yOffset, 1);
+        } else {
+            gemm(false, true, rows, out, in, 1f, x, xOffset, in, w, 0, in, beta, y, yOffset, out);
+        }
+    }
+
+    /**
+     * Row-major {@code C[m, n] = alpha·op(A)·op(B) + beta·C}, op(A) is m×k and op(B) is k×n; transA / transB say
+     * that A is stored k×m / B is stored n×k. lda, ldb, ldc are row strides.
+     */
+    public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
+                            int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        BLAS_INSTANCE.sgemm(transB ? "T" : "N", transA ? "T" : "N", n, m, k, alpha, b, bOff, ldb, a, aOff, lda, beta,
+                c, cOff, ldc);
     }
 }

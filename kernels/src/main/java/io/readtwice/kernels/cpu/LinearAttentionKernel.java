@@ -5,93 +5,154 @@ import io.readtwice.kernels.LinearAttentionDims;
 import java.util.Arrays;
 
 /**
- * Taylor linear attention in its recurrent form (model-spec §4.4 "linear-time equivalent", §4.5, §10.3–10.4):
- * per head, the state {@code S = Σ φ(k)vᵀ} ({@code [D, hd]}) and {@code z = Σ φ(k)} ({@code [D]}) are accumulated
- * token by token and each query reads {@code φ(q)ᵀS / (φ(q)·z + eps)}. Linear in the prompt, and the prefill leaves
- * exactly the state that decoding continues from. One call handles one (sequence, head) pair.
+ * Taylor linear attention on one (sequence, head) pair (model-spec §4.4, §4.5, §10.3–10.4).
+ *
+ * <p>State: {@code S = Σ φ(k)·[v, 1]ᵀ}, {@code [D, hd+1]}: the values with a ones column appended, so that the last
+ * column is the normaliser {@code z = Σ φ(k)} and one product gives numerator and denominator together:
+ * {@code φ(q)ᵀS = [num, den]}, {@code y = num / (den + eps)}.
+ *
+ * <p>Prefill is chunked (C tokens at a time), linear in the prompt and made of matrix products: each chunk reads the
+ * state left by everything before it ({@code φ(Q)·S}), adds its own causal part with the exact Taylor scores
+ * {@code 1 + s + s²/2}, {@code s = q·k/√F}, and then folds its keys into the state ({@code S += φ(K)ᵀ·[V, 1]}). The
+ * encoder prefix of prefix linear attention seeds S the same way, non-causally. Masked keys (the reference's pad
+ * mask, §4.3) enter as k = 0, i.e. φ = e₀ and score 1.
  */
 final class LinearAttentionKernel {
+    static final int CHUNK = 64;
+
     private final LinearAttentionDims dims;
     private final TaylorFeatureMap featureMap;
+    private final int expanded;
+    private final int width;
 
     LinearAttentionKernel(LinearAttentionDims dims) {
         this.dims = dims;
         this.featureMap = new TaylorFeatureMap(dims.featureDim());
+        this.expanded = featureMap.expandedDim();
+        this.width = dims.headDim() + 1;
+    }
+
+    /** Scratch for one task: the chunk's features, values, outputs and scores. */
+    private final class Scratch {
+        final float[] phiQ = new float[CHUNK * expanded];
+        final float[] phiK = new float[CHUNK * expanded];
+        final float[] queries = new float[CHUNK * dims.featureDim()];
+        final float[] keys = new float[CHUNK * dims.featureDim()];
+        final float[] values = new float[CHUNK * width];
+        final float[] out = new float[CHUNK * width];
+        final float[] scores = new float[CHUNK * CHUNK];
     }
 
     /**
-     * Prefill of one head of one sequence: encoder prefix (non-causal, all of it seeds S and z), then the causal
-     * pass. Masked keys (the first {@code masked} positions) enter as φ(0) = e₀, as in the reference (§4.3).
+     * Prefill of one head of one sequence, writing its outputs to {@code out} and its final state (offset
+     * {@code head·D·(hd+1)}) to {@code state}.
      */
     void prefill(int head, float[] q, float[] k, float[] v, int rowStart, int rows, float[] kEnc, float[] vEnc,
-                 int encRowStart, int encRows, int masked, float[] kv, float[] keySum, float[] out) {
+                 int encRowStart, int encRows, int masked, float[] state, float[] out) {
         int f = dims.featureDim();
         int hd = dims.headDim();
-        int d = featureMap.expandedDim();
         int keyWidth = dims.heads() * f;
         int valueWidth = dims.heads() * hd;
-        int kvOff = head * d * hd;
-        int zOff = head * d;
-        Arrays.fill(kv, kvOff, kvOff + d * hd, 0f);
-        Arrays.fill(keySum, zOff, zOff + d, 0f);
-        float[] phi = new float[d];
+        int sOff = head * expanded * width;
+        Arrays.fill(state, sOff, sOff + expanded * width, 0f);
+        Scratch s = new Scratch();
 
-        for (int j = 0; j < encRows; j++) {
-            int row = encRowStart + j;
-            featureMap.apply(kEnc, row * keyWidth + head * f, j < masked, phi);
-            accumulate(phi, 1f, vEnc, row * valueWidth + head * hd, kv, kvOff, keySum, zOff);
+        // Encoder prefix: S = φ(K_enc)ᵀ·[V_enc, 1], all of it visible to every query.
+        for (int c0 = 0; c0 < encRows; c0 += CHUNK) {
+            int n = Math.min(CHUNK, encRows - c0);
+            loadKeys(kEnc, encRowStart + c0, n, keyWidth, head, c0, masked, s.keys);
+            features(s.keys, n, s.phiK);
+            loadValues(vEnc, encRowStart + c0, n, valueWidth, head, s.values);
+            Gemm.gemm(true, false, expanded, width, n, 1f, s.phiK, 0, expanded, s.values, 0, width, 1f, state, sOff,
+                    width);
         }
-        for (int t = 0; t < rows; t++) {
-            int row = rowStart + t;
-            featureMap.apply(k, row * keyWidth + head * f, t < masked, phi);
-            accumulate(phi, 1f, v, row * valueWidth + head * hd, kv, kvOff, keySum, zOff);
-            featureMap.apply(q, row * keyWidth + head * f, false, phi);
-            read(phi, kv, kvOff, keySum, zOff, out, row * valueWidth + head * hd);
+
+        // Causal part, chunk by chunk.
+        float scale = (float) (1.0 / Math.sqrt(f));
+        for (int c0 = 0; c0 < rows; c0 += CHUNK) {
+            int n = Math.min(CHUNK, rows - c0);
+            int row0 = rowStart + c0;
+            loadKeys(q, row0, n, keyWidth, head, 0, 0, s.queries);
+            features(s.queries, n, s.phiQ);
+            // Everything before this chunk: out = φ(Q)·S.
+            Gemm.gemm(false, false, n, width, expanded, 1f, s.phiQ, 0, expanded, state, sOff, width, 0f, s.out, 0,
+                    width);
+            // Within the chunk: Taylor scores 1 + s + s²/2 with s = q·k/√F, causal.
+            loadKeys(k, row0, n, keyWidth, head, c0, masked, s.keys);
+            Gemm.gemm(false, true, n, n, f, scale, s.queries, 0, f, s.keys, 0, f, 0f, s.scores, 0, n);
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    float x = s.scores[i * n + j];
+                    s.scores[i * n + j] = j <= i ? 1f + x + 0.5f * x * x : 0f;
+                }
+            }
+            loadValues(v, row0, n, valueWidth, head, s.values);
+            Gemm.gemm(false, false, n, width, n, 1f, s.scores, 0, n, s.values, 0, width, 1f, s.out, 0, width);
+            for (int i = 0; i < n; i++) {
+                float inv = 1f / (s.out[i * width + hd] + dims.eps());
+                int o = (row0 + i) * valueWidth + head * hd;
+                for (int e = 0; e < hd; e++) {
+                    out[o + e] = s.out[i * width + e] * inv;
+                }
+            }
+            // Fold this chunk's keys into the state.
+            features(s.keys, n, s.phiK);
+            Gemm.gemm(true, false, expanded, width, n, 1f, s.phiK, 0, expanded, s.values, 0, width, 1f, state, sOff,
+                    width);
         }
     }
 
     /** One decode step of one head of one sequence (row {@code row} of q, k, v, out). */
-    void step(int head, float[] q, float[] k, float[] v, int row, float kvWeight, float[] kv, float[] keySum,
-              float[] out) {
+    void step(int head, float[] q, float[] k, float[] v, int row, float kvWeight, float[] state, float[] out) {
         int f = dims.featureDim();
         int hd = dims.headDim();
-        int d = featureMap.expandedDim();
-        int keyWidth = dims.heads() * f;
         int valueWidth = dims.heads() * hd;
-        float[] phi = new float[d];
-        featureMap.apply(k, row * keyWidth + head * f, false, phi);
-        accumulate(phi, kvWeight, v, row * valueWidth + head * hd, kv, head * d * hd, keySum, head * d);
-        featureMap.apply(q, row * keyWidth + head * f, false, phi);
-        read(phi, kv, head * d * hd, keySum, head * d, out, row * valueWidth + head * hd);
-    }
-
-    /** {@code S += w·φ vᵀ; z += φ}. */
-    private void accumulate(float[] phi, float w, float[] v, int vOff, float[] kv, int kvOff, float[] keySum,
-                            int zOff) {
-        int hd = dims.headDim();
-        for (int i = 0; i < phi.length; i++) {
-            float p = phi[i];
-            if (p != 0f) {
-                VectorOps.axpy(w * p, v, vOff, kv, kvOff + i * hd, hd);
-            }
-            keySum[zOff + i] += p;
+        int sOff = head * expanded * width;
+        float[] phi = new float[expanded];
+        featureMap.apply(k, row * dims.heads() * f + head * f, phi, 0);
+        int vOff = row * valueWidth + head * hd;
+        for (int i = 0; i < expanded; i++) {
+            int r = sOff + i * width;
+            VectorOps.axpy(kvWeight * phi[i], v, vOff, state, r, hd);
+            state[r + hd] += phi[i];
         }
-    }
-
-    /** {@code out = φᵀS / (φ·z + eps)}. */
-    private void read(float[] phi, float[] kv, int kvOff, float[] keySum, int zOff, float[] out, int outOff) {
-        int hd = dims.headDim();
-        Arrays.fill(out, outOff, outOff + hd, 0f);
-        for (int i = 0; i < phi.length; i++) {
-            float p = phi[i];
-            if (p != 0f) {
-                VectorOps.axpy(p, kv, kvOff + i * hd, out, outOff, hd);
-            }
+        featureMap.apply(q, row * dims.heads() * f + head * f, phi, 0);
+        float[] acc = new float[width];
+        for (int i = 0; i < expanded; i++) {
+            VectorOps.axpy(phi[i], state, sOff + i * width, acc, 0, width);
         }
-        float denominator = VectorOps.dot(phi, 0, keySum, zOff, phi.length) + dims.eps();
-        float inv = 1f / denominator;
+        float inv = 1f / (acc[hd] + dims.eps());
         for (int e = 0; e < hd; e++) {
-            out[outOff + e] *= inv;
+            out[vOff + e] = acc[e] * inv;
+        }
+    }
+
+    /** Copies n rows of one head's F-dim keys (or queries); positions below {@code masked} become 0. */
+    private void loadKeys(float[] src, int row0, int n, int rowWidth, int head, int position0, int masked,
+                          float[] dst) {
+        int f = dims.featureDim();
+        for (int i = 0; i < n; i++) {
+            if (position0 + i < masked) {
+                Arrays.fill(dst, i * f, (i + 1) * f, 0f);
+            } else {
+                System.arraycopy(src, (row0 + i) * rowWidth + head * f, dst, i * f, f);
+            }
+        }
+    }
+
+    /** Copies n rows of one head's values and appends the ones column. */
+    private void loadValues(float[] src, int row0, int n, int rowWidth, int head, float[] dst) {
+        int hd = dims.headDim();
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(src, (row0 + i) * rowWidth + head * hd, dst, i * width, hd);
+            dst[i * width + hd] = 1f;
+        }
+    }
+
+    private void features(float[] x, int n, float[] phi) {
+        int f = dims.featureDim();
+        for (int i = 0; i < n; i++) {
+            featureMap.apply(x, i * f, phi, i * expanded);
         }
     }
 }

@@ -39,7 +39,7 @@ public final class MixerKernels {
 
     public void linearAttentionPrefill(LinearAttentionDims dims, float[] q, float[] k, float[] v, float[] kEnc,
                                        float[] vEnc, int[] seqStart, int[] encStart, int[] maskedKeys,
-                                       float[][] kvState, float[][] keySum, float[] out) {
+                                       float[][] state, float[] out) {
         LinearAttentionKernel kernel = linearAttention.computeIfAbsent(dims, LinearAttentionKernel::new);
         int heads = dims.heads();
         int sequences = seqStart.length - 1;
@@ -50,17 +50,17 @@ public final class MixerKernels {
             int encRows = encStart == null ? 0 : encStart[s + 1] - encStart[s];
             int masked = maskedKeys == null ? 0 : maskedKeys[s];
             kernel.prefill(head, q, k, v, seqStart[s], seqStart[s + 1] - seqStart[s], kEnc, vEnc, encRowStart,
-                    encRows, masked, kvState[s], keySum[s], out);
+                    encRows, masked, state[s], out);
         });
     }
 
     public void linearAttentionStep(LinearAttentionDims dims, float[] q, float[] k, float[] v, int batch,
-                                    float kvWeight, float[][] kvState, float[][] keySum, float[] out) {
+                                    float kvWeight, float[][] state, float[] out) {
         LinearAttentionKernel kernel = linearAttention.computeIfAbsent(dims, LinearAttentionKernel::new);
         int heads = dims.heads();
         parallel.forEach(batch * heads, task -> {
             int s = task / heads;
-            kernel.step(task % heads, q, k, v, s, kvWeight, kvState[s], keySum[s], out);
+            kernel.step(task % heads, q, k, v, s, kvWeight, state[s], out);
         });
     }
 

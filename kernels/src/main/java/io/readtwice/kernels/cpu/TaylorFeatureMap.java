@@ -21,18 +21,14 @@ public final class TaylorFeatureMap {
         return 1 + featureDim + featureDim * featureDim;
     }
 
-    /** Writes φ(x[xOff .. xOff+F)) into phi[0 .. D); {@code zero} treats x as the zero vector (a masked key). */
-    public void apply(float[] x, int xOff, boolean zero, float[] phi) {
-        phi[0] = 1f;
+    /** Writes φ(x[xOff .. xOff+F)) into phi[phiOff .. phiOff+D). Note φ(0) = e₀. */
+    public void apply(float[] x, int xOff, float[] phi, int phiOff) {
+        phi[phiOff] = 1f;
         int f = featureDim;
-        if (zero) {
-            java.util.Arrays.fill(phi, 1, expandedDim(), 0f);
-            return;
-        }
         for (int a = 0; a < f; a++) {
-            phi[1 + a] = x[xOff + a] * linearScale;
+            phi[phiOff + 1 + a] = x[xOff + a] * linearScale;
         }
-        int base = 1 + f;
+        int base = phiOff + 1 + f;
         for (int a = 0; a < f; a++) {
             float xa = x[xOff + a] * quadraticScale;
             int row = base + a * f;
