@@ -4,6 +4,7 @@ import io.readtwice.kernels.cpu.CpuMath;
 import io.readtwice.kernels.cpu.Gemm;
 import io.readtwice.kernels.cpu.MixerKernels;
 import io.readtwice.kernels.cpu.Parallel;
+import io.readtwice.kernels.cpu.VectorOps;
 
 /**
  * The Java backend: projections through BLAS ({@link Gemm}), mixers as plain loops with Vector API inner
@@ -11,6 +12,8 @@ import io.readtwice.kernels.cpu.Parallel;
  */
 public final class CpuBackend implements Backend {
     private static final int ROWS_PER_TASK = 16;
+    private static final int MIN_COLUMNS_PER_TASK = 64;
+    private static final long MIN_MULTIPLY_ADDS_TO_SPLIT = 1L << 18;
 
     private final Parallel parallel;
     private final MixerKernels mixers;
@@ -30,10 +33,25 @@ public final class CpuBackend implements Backend {
         return "cpu(" + parallel.threads() + " threads, " + Gemm.implementation() + ")";
     }
 
+    /** Splits the output columns over the pool; each block is one single-threaded BLAS call. */
     @Override
     public void linear(float[] x, int xOffset, int rows, int in, float[] w, int out, float[] bias, float[] y,
                        int yOffset) {
-        Gemm.linear(x, xOffset, rows, in, w, out, bias, y, yOffset);
+        int blocks = Math.min(parallel.threads(), out / MIN_COLUMNS_PER_TASK);
+        if (blocks <= 1 || (long) rows * in * out < MIN_MULTIPLY_ADDS_TO_SPLIT) {
+            Gemm.linear(x, xOffset, rows, in, w, out, bias, y, yOffset);
+            return;
+        }
+        parallel.forEach(blocks, b -> {
+            int from = columnBoundary(out, b, blocks);
+            int to = columnBoundary(out, b + 1, blocks);
+            Gemm.linearColumns(x, xOffset, rows, in, w, from, to, out, bias, y, yOffset);
+        });
+    }
+
+    /** Block edges rounded to 16 columns, so that blocks start on whole SIMD registers. */
+    private static int columnBoundary(int out, int b, int blocks) {
+        return b == blocks ? out : (int) ((long) out * b / blocks) & ~15;
     }
 
     @Override
@@ -57,13 +75,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void swiGlu(float[] z, int rows, int hidden, float[] out) {
-        forRowBlocks(rows, r -> {
-            int in = r * 2 * hidden;
-            int o = r * hidden;
-            for (int i = 0; i < hidden; i++) {
-                out[o + i] = z[in + i] * CpuMath.silu(z[in + hidden + i]);
-            }
-        });
+        forRowBlocks(rows, r -> VectorOps.siluGate(z, r * 2 * hidden + hidden, z, r * 2 * hidden, out, r * hidden,
+                hidden));
     }
 
     @Override

@@ -6,6 +6,9 @@ import dev.ludovic.netlib.blas.BLAS;
  * Matrix products through dev.ludovic.netlib, which picks native OpenBLAS when {@code libopenblas0-pthread} is
  * installed and a Java implementation otherwise. Our arrays are row-major and BLAS is column-major: a row-major
  * matrix is its own transpose seen column-major, so {@code C = A·B} is computed as {@code Cᵀ = Bᵀ·Aᵀ}.
+ *
+ * <p>Every call is meant to run on one thread (OPENBLAS_NUM_THREADS=1): the backend spreads work over its own pool,
+ * and OpenBLAS threads on top of that oversubscribe the cores (small products became ten times slower).
  */
 public final class Gemm {
     private static final BLAS BLAS_INSTANCE = BLAS.getInstance();
@@ -21,21 +24,31 @@ public final class Gemm {
     /** {@code y[rows, out] = x[rows, in] · wᵀ + bias}, w is {@code [out, in]} (nn.Linear); bias may be null. */
     public static void linear(float[] x, int xOffset, int rows, int in, float[] w, int out, float[] bias, float[] y,
                               int yOffset) {
-        if (rows == 0) {
+        linearColumns(x, xOffset, rows, in, w, 0, out, out, bias, y, yOffset);
+    }
+
+    /**
+     * Output columns {@code [from, to)} of {@link #linear}: rows {@code from..to-1} of w, written into y whose rows
+     * are {@code out} wide. Column blocks are independent, which is how the backend splits a projection over cores.
+     */
+    public static void linearColumns(float[] x, int xOffset, int rows, int in, float[] w, int from, int to, int out,
+                                     float[] bias, float[] y, int yOffset) {
+        int n = to - from;
+        if (rows == 0 || n == 0) {
             return;
         }
         float beta = 0f;
         if (bias != null) {
             for (int r = 0; r < rows; r++) {
-                System.arraycopy(bias, 0, y, yOffset + r * out, out);
+                System.arraycopy(bias, from, y, yOffset + r * out + from, n);
             }
             beta = 1f;
         }
         if (rows == 1) {
             // A decode step of one sequence is a matrix-vector product: GEMV streams w once.
-            BLAS_INSTANCE.sgemv("T", in, out, 1f, w, 0, in, x, xOffset, 1, beta, y, yOffset, 1);
+            BLAS_INSTANCE.sgemv("T", in, n, 1f, w, from * in, in, x, xOffset, 1, beta, y, yOffset + from, 1);
         } else {
-            gemm(false, true, rows, out, in, 1f, x, xOffset, in, w, 0, in, beta, y, yOffset, out);
+            gemm(false, true, rows, n, in, 1f, x, xOffset, in, w, from * in, in, beta, y, yOffset + from, out);
         }
     }
 

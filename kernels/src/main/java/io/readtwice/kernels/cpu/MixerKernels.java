@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * row block for the convolution. Per-shape kernel objects (feature map, rotary tables) are made once.
  */
 public final class MixerKernels {
+    private static final int ROWS_PER_TASK = 16;
     private final Parallel parallel;
     private final Map<LinearAttentionDims, LinearAttentionKernel> linearAttention = new ConcurrentHashMap<>();
     private final Map<WindowDims, SlidingWindowKernel> slidingWindow = new ConcurrentHashMap<>();
@@ -23,9 +24,14 @@ public final class MixerKernels {
                                 float[][] convState, float[] out) {
         int rows = seqStart[seqStart.length - 1];
         int[] sequenceOfRow = sequenceOfRow(seqStart);
-        parallel.forEach(rows, row -> {
-            int s = sequenceOfRow[row];
-            BaseConvKernel.prefillRow(z, seqStart[s], row - seqStart[s], channels, conv, kernel, out);
+        float[] taps = BaseConvKernel.transpose(conv, channels, kernel);
+        int blocks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        parallel.forEach(blocks, b -> {
+            float[] acc = new float[channels];
+            for (int row = b * ROWS_PER_TASK; row < Math.min(rows, (b + 1) * ROWS_PER_TASK); row++) {
+                int s = sequenceOfRow[row];
+                BaseConvKernel.prefillRow(z, seqStart[s], row - seqStart[s], channels, taps, kernel, acc, out);
+            }
         });
         for (int s = 0; s + 1 < seqStart.length; s++) {
             BaseConvKernel.saveState(z, seqStart[s], seqStart[s + 1] - seqStart[s], channels, kernel, convState[s]);
@@ -34,7 +40,8 @@ public final class MixerKernels {
 
     public void baseConvStep(float[] z, int batch, int channels, float[] conv, int kernel, float[][] convState,
                              float[] out) {
-        parallel.forEach(batch, s -> BaseConvKernel.step(z, s, channels, conv, kernel, convState[s], out));
+        float[] taps = BaseConvKernel.transpose(conv, channels, kernel);
+        parallel.forEach(batch, s -> BaseConvKernel.step(z, s, channels, taps, kernel, convState[s], out));
     }
 
     public void linearAttentionPrefill(LinearAttentionDims dims, float[] q, float[] k, float[] v, float[] kEnc,

@@ -26,6 +26,49 @@ final class SimdOps {
         return s;
     }
 
+    static float sum(float[] x, int off, int n) {
+        int step = SPECIES.length();
+        int bound = SPECIES.loopBound(n);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        int i = 0;
+        for (; i < bound; i += step) {
+            acc = acc.add(FloatVector.fromArray(SPECIES, x, off + i));
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += x[off + i];
+        }
+        return s;
+    }
+
+    static void mulAdd(float[] a, int aOff, float[] b, int bOff, float[] acc, int accOff, int n) {
+        int step = SPECIES.length();
+        int bound = SPECIES.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += step) {
+            FloatVector va = FloatVector.fromArray(SPECIES, a, aOff + i);
+            FloatVector vacc = FloatVector.fromArray(SPECIES, acc, accOff + i);
+            va.fma(FloatVector.fromArray(SPECIES, b, bOff + i), vacc).intoArray(acc, accOff + i);
+        }
+        for (; i < n; i++) {
+            acc[accOff + i] += a[aOff + i] * b[bOff + i];
+        }
+    }
+
+    static void siluGate(float[] gate, int gOff, float[] value, int vOff, float[] out, int oOff, int n) {
+        int step = SPECIES.length();
+        int bound = SPECIES.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += step) {
+            FloatVector g = FloatVector.fromArray(SPECIES, gate, gOff + i);
+            FloatVector sigmoidDenominator = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            g.div(sigmoidDenominator).mul(FloatVector.fromArray(SPECIES, value, vOff + i)).intoArray(out, oOff + i);
+        }
+        for (; i < n; i++) {
+            out[oOff + i] = CpuMath.silu(gate[gOff + i]) * value[vOff + i];
+        }
+    }
+
     static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         int step = SPECIES.length();
         int bound = SPECIES.loopBound(n);

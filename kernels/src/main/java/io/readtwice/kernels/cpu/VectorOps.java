@@ -18,12 +18,46 @@ public final class VectorOps {
         return SIMD ? SimdOps.dot(a, aOff, b, bOff, n) : scalarDot(a, aOff, b, bOff, n);
     }
 
+    /** {@code Σ x[off+i]} for i < n (the memory-bandwidth probe). */
+    public static float sum(float[] x, int off, int n) {
+        if (SIMD) {
+            return SimdOps.sum(x, off, n);
+        }
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            s += x[off + i];
+        }
+        return s;
+    }
+
     /** {@code y[yOff+i] += alpha·x[xOff+i]} for i < n. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         if (SIMD) {
             SimdOps.axpy(alpha, x, xOff, y, yOff, n);
         } else {
             scalarAxpy(alpha, x, xOff, y, yOff, n);
+        }
+    }
+
+    /** {@code acc[accOff+i] += a[aOff+i]·b[bOff+i]} for i < n. */
+    public static void mulAdd(float[] a, int aOff, float[] b, int bOff, float[] acc, int accOff, int n) {
+        if (SIMD) {
+            SimdOps.mulAdd(a, aOff, b, bOff, acc, accOff, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                acc[accOff + i] += a[aOff + i] * b[bOff + i];
+            }
+        }
+    }
+
+    /** The gated SiLU of SwiGLU and BaseConv: {@code out[i] = silu(gate[i])·value[i]}, silu(t) = t·sigmoid(t). */
+    public static void siluGate(float[] gate, int gOff, float[] value, int vOff, float[] out, int oOff, int n) {
+        if (SIMD) {
+            SimdOps.siluGate(gate, gOff, value, vOff, out, oOff, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                out[oOff + i] = CpuMath.silu(gate[gOff + i]) * value[vOff + i];
+            }
         }
     }
 
