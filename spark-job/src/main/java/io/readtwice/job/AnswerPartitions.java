@@ -1,0 +1,123 @@
+package io.readtwice.job;
+
+import io.readtwice.answer.AnswerSettings;
+import io.readtwice.answer.Answerer;
+import io.readtwice.answer.LiveProgress;
+import io.readtwice.answer.ModelHolder;
+import io.readtwice.answer.QaAnswer;
+import io.readtwice.answer.QaRequest;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+
+/**
+ * The executor side of the job, one call per partition: takes the model from the per-JVM {@link ModelHolder}
+ * (loaded by the first task of the executor, shared by the others), then reads the partition in chunks:
+ * Row → {@link QaRequest} at the edge, {@link Answerer} (token-budget micro-batches, shortest first) →
+ * {@link QaAnswer} → Row. Bad rows come back as status=error rows.
+ */
+final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
+    /** Rows read before answering; batches are packed and sorted by length within a chunk. */
+    static final int CHUNK_ROWS = 512;
+
+    private final ModelSource model;
+    private final AnswerSettings settings;
+    private final RowCodec codec;
+    private final JobCounters counters;
+
+    AnswerPartitions(ModelSource model, AnswerSettings settings, RowCodec codec, JobCounters counters) {
+        this.model = model;
+        this.settings = settings;
+        this.codec = codec;
+        this.counters = counters;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) throws Exception {
+        if (!rows.hasNext()) {
+            return Collections.emptyIterator();
+        }
+        TaskContext task = TaskContext.get();
+        int threads = task == null ? 1 : Math.max(1, task.cpus());
+        ModelHolder.Acquired acquired = ModelHolder.acquire(model.localDir(), settings.backend(), threads);
+        if (acquired.loadedNow() && counters != null) {
+            counters.modelLoads.add(loadRecord(acquired.loadSeconds()));
+        }
+        Answerer answerer = new Answerer(acquired.model(), settings);
+        return new Iterator<>() {
+            private Iterator<Row> ready = Collections.emptyIterator();
+
+            @Override
+            public boolean hasNext() {
+                while (!ready.hasNext() && rows.hasNext()) {
+                    ready = answerChunk(answerer, rows);
+                }
+                return ready.hasNext();
+            }
+
+            @Override
+            public Row next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return ready.next();
+            }
+        };
+    }
+
+    private Iterator<Row> answerChunk(Answerer answerer, Iterator<Row> rows) {
+        List<Row> inputs = new ArrayList<>(CHUNK_ROWS);
+        List<QaRequest> requests = new ArrayList<>(CHUNK_ROWS);
+        while (rows.hasNext() && inputs.size() < CHUNK_ROWS) {
+            Row row = rows.next();
+            inputs.add(row);
+            requests.add(codec.toRequest(row));
+        }
+        long start = System.nanoTime();
+        List<QaAnswer> answers = answerer.answer(requests);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        List<Row> out = new ArrayList<>(answers.size());
+        long failed = 0;
+        long prompt = 0;
+        long generated = 0;
+        for (int i = 0; i < answers.size(); i++) {
+            QaAnswer a = answers.get(i);
+            failed += a.ok() ? 0 : 1;
+            prompt += a.promptTokens();
+            generated += a.generatedTokens();
+            out.add(codec.toRow(inputs.get(i), a));
+        }
+        LiveProgress.add(inputs.size(), prompt, generated);
+        if (counters != null) {
+            counters.rows.add(inputs.size());
+            counters.failedRows.add(failed);
+            counters.promptTokens.add(prompt);
+            counters.generatedTokens.add(generated);
+            counters.generateMillis.add(millis);
+        }
+        return out.iterator();
+    }
+
+    private static String loadRecord(double seconds) {
+        SparkEnv env = SparkEnv.get();
+        String executor = env == null ? "none" : env.executorId();
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "unknown";
+        }
+        return String.format(Locale.ROOT, "executor=%s host=%s pid=%d seconds=%.3f", executor, host,
+                ProcessHandle.current().pid(), seconds);
+    }
+}
