@@ -12,6 +12,8 @@ import dev.ludovic.netlib.blas.BLAS;
  */
 public final class Gemm {
     private static final BLAS BLAS_INSTANCE = BLAS.getInstance();
+    /** Up to this many rows (a decode batch), products stream w once instead of going to BLAS. */
+    static final int SKINNY_ROWS = 16;
 
     private Gemm() {
     }
@@ -44,7 +46,9 @@ public final class Gemm {
             }
             beta = 1f;
         }
-        if (rows == 1) {
+        if (rows <= SKINNY_ROWS && VectorOps.SIMD) {
+            SkinnyGemm.multiply(x, xOffset, rows, in, w, from, to, out, bias != null, y, yOffset);
+        } else if (rows == 1) {
             // A decode step of one sequence is a matrix-vector product: GEMV streams w once.
             BLAS_INSTANCE.sgemv("T", in, n, 1f, w, from * in, in, x, xOffset, 1, beta, y, yOffset + from, 1);
         } else {

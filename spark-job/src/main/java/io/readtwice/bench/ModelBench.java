@@ -1,0 +1,163 @@
+package io.readtwice.bench;
+
+import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.cpu.Roofline;
+import io.readtwice.model.BasedDecode;
+import io.readtwice.model.LanguageModel;
+import io.readtwice.model.ModelConfig;
+import io.readtwice.model.ModelWeights;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Times prefill and decode of one model configuration and sets them against the machine's ceilings measured in
+ * the same process (../shared/docs/cpu-performance.md §5): prefill FLOP rate against a float32 GEMM of the model's
+ * largest projection, decode rate against the rate the memory bandwidth allows for streaming the weights.
+ */
+public final class ModelBench {
+    private final LanguageModel model;
+    private final ModelConfig config;
+    private final long weightBytes;
+    private final int threads;
+
+    public ModelBench(LanguageModel model, ModelWeights weights, int threads) {
+        this.model = model;
+        this.config = model.config();
+        this.weightBytes = weightBytes(weights);
+        this.threads = threads;
+    }
+
+    /** Measurements of one (prompt length, batch) configuration, as the --json object's fields. */
+    public Map<String, Object> run(int promptTokens, int batch, int newTokens, int warmup, int repeats) {
+        List<int[]> prompts = prompts(promptTokens, batch);
+        long[] prefillNanos = new long[repeats];
+        long[] decodeNanos = new long[repeats];
+        for (int r = -warmup; r < repeats; r++) {
+            long t0 = System.nanoTime();
+            LanguageModel.Prefill prefill = model.prefill(prompts, null, false, null);
+            long t1 = System.nanoTime();
+            float[] logits = prefill.logits();
+            for (int step = 1; step < newTokens; step++) {
+                logits = model.step(prefill.states(), argmax(logits, batch), BasedDecode.CONSISTENT);
+            }
+            long t2 = System.nanoTime();
+            if (r >= 0) {
+                prefillNanos[r] = t1 - t0;
+                decodeNanos[r] = t2 - t1;
+            }
+        }
+        double prefillSeconds = median(prefillNanos) / 1e9;
+        double decodeSeconds = median(decodeNanos) / 1e9;
+        double prefillFlops = LinearFlops.prefill(config, promptTokens, batch);
+        double decodeSteps = Math.max(1, newTokens - 1);
+
+        double gemmCeiling = Roofline.gemmGflops(model.backend(), Math.min(promptTokens * batch, 2048),
+                config.dModel(), 2 * config.mlpHidden(), 3);
+        double bandwidth = Roofline.readBandwidthGbPerS(threads, 3);
+        // Each decode step streams every weight once, whatever the batch.
+        double bandwidthBoundTokensPerS = bandwidth * 1e9 / weightBytes * batch;
+
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("backend", model.backend().name());
+        out.put("threads", threads);
+        out.put("prompt_tokens", promptTokens);
+        out.put("batch", batch);
+        out.put("new_tokens", newTokens);
+        out.put("repeats", repeats);
+        out.put("weights_mb", weightBytes / 1e6);
+        out.put("prefill_seconds", prefillSeconds);
+        out.put("prefill_tokens_per_s", promptTokens * batch / prefillSeconds);
+        out.put("gflops_per_s", prefillFlops / prefillSeconds / 1e9);
+        out.put("gemm_ceiling_gflops_per_s", gemmCeiling);
+        out.put("prefill_fraction_of_gemm", prefillFlops / prefillSeconds / 1e9 / gemmCeiling);
+        out.put("decode_ms_per_step", decodeSeconds / decodeSteps * 1e3);
+        out.put("decode_tokens_per_s", decodeSteps * batch / decodeSeconds);
+        out.put("memory_bandwidth_gb_per_s", bandwidth);
+        out.put("decode_fraction_of_bandwidth", decodeSteps * batch / decodeSeconds / bandwidthBoundTokensPerS);
+        out.put("peak_rss_mb", peakRssMb());
+        return out;
+    }
+
+    private List<int[]> prompts(int promptTokens, int batch) {
+        SplittableRandom random = new SplittableRandom(promptTokens * 31L + batch);
+        List<int[]> prompts = new ArrayList<>(batch);
+        for (int s = 0; s < batch; s++) {
+            prompts.add(random.ints(promptTokens, 0, config.vocabSize()).toArray());
+        }
+        return prompts;
+    }
+
+    private int[] argmax(float[] logits, int batch) {
+        int vocab = config.paddedVocab();
+        int[] next = new int[batch];
+        for (int s = 0; s < batch; s++) {
+            int best = 0;
+            for (int i = 1; i < vocab; i++) {
+                if (logits[s * vocab + i] > logits[s * vocab + best]) {
+                    best = i;
+                }
+            }
+            next[s] = best;
+        }
+        return next;
+    }
+
+    private static double median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
+    }
+
+    /** Bytes a decode step reads: every weight array, the embedding once (it is also the lm_head). */
+    static long weightBytes(ModelWeights w) {
+        long floats = w.embedding().length + w.lnF().length;
+        for (ModelWeights.LayerWeights layer : w.layers()) {
+            floats += layer.norm1().length + layer.norm2().length + layer.fc1().length + layer.fc2().length;
+            floats += mixerFloats(layer.mixer());
+        }
+        return floats * Float.BYTES;
+    }
+
+    private static long mixerFloats(ModelWeights.MixerWeights m) {
+        if (m instanceof ModelWeights.BaseConvWeights c) {
+            return (long) c.inProj().length + c.inBias().length + c.conv().length + c.outProj().length
+                    + c.outBias().length;
+        } else if (m instanceof ModelWeights.PrefixLinearAttentionWeights p) {
+            // k_enc and v_enc are not read while decoding.
+            return (long) p.projQ().length + p.projK().length + p.projV().length + p.outProj().length;
+        } else if (m instanceof ModelWeights.LinearAttentionWeights l) {
+            return (long) l.projQ().length + l.projK().length + l.projV().length + l.outProj().length;
+        } else if (m instanceof ModelWeights.SlidingWindowWeights s) {
+            return (long) s.wqkv().length + s.outProj().length;
+        }
+        throw new IllegalArgumentException("unknown mixer " + m);
+    }
+
+    /** The process's peak resident set (VmHWM), or -1 where /proc is not available. */
+    static double peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** For logs: which backend ran. */
+    public Backend backend() {
+        return model.backend();
+    }
+}

@@ -1,0 +1,151 @@
+package io.readtwice.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.readtwice.bench.ModelBench;
+import io.readtwice.checkpoint.CheckpointLoader;
+import io.readtwice.checkpoint.ModelCheckpoint;
+import io.readtwice.kernels.CpuBackend;
+import io.readtwice.model.LanguageModel;
+import io.readtwice.model.ModelConfig;
+import io.readtwice.model.ModelWeights;
+import io.readtwice.model.RandomWeights;
+import io.readtwice.model.ReleasedShapes;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code readtwice bench}: prefill and decode speed of a model on the CPU, next to the GEMM rate and memory
+ * bandwidth measured in the same run, one result per (prompt length, batch).
+ */
+@Command(name = "bench",
+        description = "Measure prefill and decode speed on the CPU against the machine's GEMM and memory ceilings.",
+        sortOptions = false,
+        usageHelpAutoWidth = true)
+final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    ModelSource source;
+
+    static final class ModelSource {
+        @Option(names = "--shape", paramLabel = "SHAPE", required = true,
+                description = "Random weights of a released shape: jrt-360m, jrt-1b, based-360m, based-1b "
+                        + "(built in memory, no download).")
+        String shape;
+
+        @Option(names = "--model", paramLabel = "DIR", required = true, description = "A checkpoint folder.")
+        Path model;
+    }
+
+    @Option(names = "--prompt-tokens", paramLabel = "T", split = ",",
+            description = "Prompt length; repeatable or comma-separated (default: 1024).")
+    List<Integer> promptTokens = List.of(1024);
+
+    @Option(names = "--new-tokens", paramLabel = "N", defaultValue = "32",
+            description = "Tokens generated per prompt; N−1 recurrent steps are timed (default: ${DEFAULT-VALUE}).")
+    int newTokens;
+
+    @Option(names = "--batch", paramLabel = "B", split = ",",
+            description = "Prompts per batch; repeatable or comma-separated (default: 1).")
+    List<Integer> batches = List.of(1);
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--weights", paramLabel = "TYPE", defaultValue = "fp32",
+            description = "Weight storage: fp32 (default: ${DEFAULT-VALUE}).")
+    String weights;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1", description = "Untimed runs (default: 1).")
+    int warmup;
+
+    @Option(names = "--repeats", paramLabel = "N", defaultValue = "3",
+            description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--json", description = "One JSON object per configuration, one per line.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!"fp32".equals(weights)) {
+            throw usage("--weights " + weights + ": only fp32 weights are implemented so far");
+        }
+        if (newTokens < 1 || repeats < 1 || warmup < 0) {
+            throw usage("--new-tokens and --repeats must be at least 1, --warmup at least 0");
+        }
+        int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (workers < 1) {
+            throw usage("--threads must be at least 1");
+        }
+        ModelConfig config;
+        ModelWeights modelWeights;
+        String label;
+        if (source.shape != null) {
+            ReleasedShapes shape = parseShape(source.shape);
+            config = shape.config();
+            modelWeights = RandomWeights.create(config, 1234);
+            label = shape.label();
+        } else {
+            ModelCheckpoint checkpoint = CheckpointLoader.load(source.model);
+            config = checkpoint.config();
+            modelWeights = checkpoint.weights();
+            label = source.model.toString();
+        }
+        LanguageModel model = new LanguageModel(config, modelWeights, new CpuBackend(workers));
+        ModelBench bench = new ModelBench(model, modelWeights, workers);
+
+        PrintWriter out = spec.commandLine().getOut();
+        ObjectMapper mapper = new ObjectMapper();
+        for (int t : promptTokens) {
+            for (int b : batches) {
+                if (t < 1 || b < 1) {
+                    throw usage("--prompt-tokens and --batch must be at least 1");
+                }
+                Map<String, Object> result = bench.run(t, b, newTokens, warmup, repeats);
+                result.put("model", label);
+                result.put("weights", weights);
+                if (json) {
+                    out.println(mapper.writeValueAsString(result));
+                } else {
+                    out.printf("%s T=%d B=%d: prefill %.1f tok/s (%.1f GFLOP/s = %.0f%% of GEMM %.1f), "
+                                    + "decode %.1f tok/s (%.1f ms/step, %.0f%% of the %.1f GB/s bound), peak RSS %.0f MB%n",
+                            label, t, b, result.get("prefill_tokens_per_s"), result.get("gflops_per_s"),
+                            100 * (double) result.get("prefill_fraction_of_gemm"),
+                            result.get("gemm_ceiling_gflops_per_s"), result.get("decode_tokens_per_s"),
+                            result.get("decode_ms_per_step"), 100 * (double) result.get("decode_fraction_of_bandwidth"),
+                            result.get("memory_bandwidth_gb_per_s"), result.get("peak_rss_mb"));
+                }
+                out.flush();
+            }
+        }
+        return 0;
+    }
+
+    private ReleasedShapes parseShape(String value) {
+        try {
+            return ReleasedShapes.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw usage("--shape: " + e.getMessage());
+        }
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+}
