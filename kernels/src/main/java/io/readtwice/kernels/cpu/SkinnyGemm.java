@@ -12,6 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class SkinnyGemm {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int BLOCK_ROWS = 16;
+    private static final int PAD = 16;
 
     private SkinnyGemm() {
     }
@@ -23,11 +24,18 @@ final class SkinnyGemm {
             oneRow(x, xOff, in, w, from, to, keep, y, yOff);
             return;
         }
+        // x rows are often a power of two floats apart, so their loads and the weight row's would all fall in the
+        // same L1 sets; a padded copy breaks that aliasing.
+        int stride = in + PAD;
+        float[] padded = new float[rows * stride];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(x, xOff + r * in, padded, r * stride, in);
+        }
         // Weight rows in blocks that stay in L2 while each group of four x rows passes over them.
         for (int block = from; block < to; block += BLOCK_ROWS) {
             int blockEnd = Math.min(to, block + BLOCK_ROWS);
             for (int r0 = 0; r0 < rows; r0 += 4) {
-                fourRows(x, xOff, rows, r0, in, w, block, blockEnd, out, keep, y, yOff);
+                fourRows(padded, stride, rows, r0, in, w, block, blockEnd, out, keep, y, yOff);
             }
         }
     }
@@ -77,15 +85,15 @@ final class SkinnyGemm {
     }
 
     /** Weight rows [from, to) against x rows r0..r0+3 (rows past the end repeat the last one, not stored). */
-    private static void fourRows(float[] x, int xOff, int rows, int r0, int in, float[] w, int from, int to, int out,
-                                 boolean keep, float[] y, int yOff) {
+    private static void fourRows(float[] x, int stride, int rows, int r0, int in, float[] w, int from, int to,
+                                 int out, boolean keep, float[] y, int yOff) {
         int step = SPECIES.length();
         int bound = SPECIES.loopBound(in);
         int last = rows - 1;
-        int x0 = xOff + r0 * in;
-        int x1 = xOff + Math.min(r0 + 1, last) * in;
-        int x2 = xOff + Math.min(r0 + 2, last) * in;
-        int x3 = xOff + Math.min(r0 + 3, last) * in;
+        int x0 = r0 * stride;
+        int x1 = Math.min(r0 + 1, last) * stride;
+        int x2 = Math.min(r0 + 2, last) * stride;
+        int x3 = Math.min(r0 + 3, last) * stride;
         for (int o = from; o < to; o++) {
             int wo = o * in;
             FloatVector a0 = FloatVector.zero(SPECIES);
