@@ -3,6 +3,11 @@ package io.readtwice.job;
 import io.readtwice.generate.GenerationOptions;
 import io.readtwice.generate.JrtPadding;
 import io.readtwice.model.BasedDecode;
+import io.readtwice.prompt.ContextCut;
+import io.readtwice.prompt.PromptBuilder;
+import io.readtwice.prompt.PromptOptions;
+import io.readtwice.prompt.PromptStrategy;
+import io.readtwice.prompt.Task;
 
 import java.io.Serializable;
 import java.util.List;
@@ -43,8 +48,6 @@ public record AnswerOptions(String model, String backend, String task, String st
                             List<String> stops, int logprobs, JrtPadding jrtPadding, BasedDecode basedDecode,
                             int batchTokens, int partitions, String onError) implements Serializable {
 
-    public static final Set<String> TASKS = Set.of("fda", "swde", "squad", "triviaqa", "drop", "nq", "generic");
-    public static final Set<String> CUTS = Set.of("none", "head", "tail", "around-answer");
     public static final int DEFAULT_MAX_LENGTH = 2048;
     public static final int DEFAULT_BATCH_TOKENS = 4096;
 
@@ -57,14 +60,10 @@ public record AnswerOptions(String model, String backend, String task, String st
         require(model != null && !model.isBlank(), "--model is required (a checkpoint folder)");
         require(Set.of("auto", "cpu", "gpu").contains(backend), "--backend must be auto, cpu or gpu, got " + backend);
         require(!"gpu".equals(backend), "--backend gpu: no GPU backend in this build; use --backend cpu (or auto)");
-        require(TASKS.contains(task), "--task must be one of fda, swde, squad, triviaqa, drop, nq, generic; got "
-                + task);
-        readings();
-        require(CUTS.contains(cut), "--cut must be none, head, tail or around-answer; got " + cut);
-        require(contextTokens >= 0, "--context-tokens must be 0 or more, got " + contextTokens);
         require(maxNewTokens >= 1, "--max-new-tokens must be at least 1, got " + maxNewTokens);
         require(maxLength > maxNewTokens, "--max-length (" + maxLength + ") must exceed --max-new-tokens ("
                 + maxNewTokens + ")");
+        promptBuilder();
         require(logprobs >= 0, "--logprobs must be 0 or more, got " + logprobs);
         require(batchTokens >= 1, "--batch-tokens must be at least 1, got " + batchTokens);
         require(partitions >= 0, "--partitions must be 0 (automatic) or more, got " + partitions);
@@ -79,24 +78,45 @@ public record AnswerOptions(String model, String backend, String task, String st
 
     /** How often the prompt strategy reads the context: default 1, twice 2, repeat:N N. */
     public int readings() {
-        String s = strategy == null ? "" : strategy.toLowerCase(Locale.ROOT);
-        if (s.equals("default")) {
-            return 1;
+        return promptOptions().strategy().readings();
+    }
+
+    /** The prompt settings; a bad task, strategy, cut, budget or template throws naming the option. */
+    public PromptOptions promptOptions() {
+        Task t;
+        PromptStrategy s;
+        ContextCut c;
+        try {
+            t = Task.parse(task);
+        } catch (IllegalArgumentException e) {
+            throw new ReadTwiceException("--task: " + e.getMessage());
         }
-        if (s.equals("twice")) {
-            return 2;
+        try {
+            s = PromptStrategy.parse(strategy);
+        } catch (IllegalArgumentException e) {
+            throw new ReadTwiceException("--strategy: " + e.getMessage());
         }
-        if (s.startsWith("repeat:")) {
-            try {
-                int n = Integer.parseInt(s.substring("repeat:".length()));
-                if (n >= 1) {
-                    return n;
-                }
-            } catch (NumberFormatException ignored) {
-                // reported below
-            }
+        try {
+            c = ContextCut.parse(cut);
+        } catch (IllegalArgumentException e) {
+            throw new ReadTwiceException("--cut: " + e.getMessage());
         }
-        throw new ReadTwiceException("--strategy must be default, twice or repeat:N with N >= 1; got " + strategy);
+        try {
+            return new PromptOptions(t, s, template, c, contextTokens, maxLength, maxNewTokens);
+        } catch (IllegalArgumentException e) {
+            throw new ReadTwiceException("bad prompt options (--task, --strategy, --template, --cut, "
+                    + "--context-tokens, --max-length): " + e.getMessage());
+        }
+    }
+
+    /** The prompt builder for these options (checks the template's syntax). */
+    public PromptBuilder promptBuilder() {
+        PromptOptions options = promptOptions();
+        try {
+            return PromptBuilder.create(options);
+        } catch (IllegalArgumentException e) {
+            throw new ReadTwiceException("--template: " + e.getMessage());
+        }
     }
 
     /** The backend that runs: auto and cpu both mean cpu in this build. */
@@ -111,7 +131,7 @@ public record AnswerOptions(String model, String backend, String task, String st
 
     /** The value of the output column prompt_strategy. */
     public String strategyLabel() {
-        return givenPrompts() ? "given" : strategy.toLowerCase(Locale.ROOT);
+        return givenPrompts() ? "given" : promptOptions().strategy().label();
     }
 
     private static void require(boolean ok, String message) {

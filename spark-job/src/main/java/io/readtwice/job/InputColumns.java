@@ -1,5 +1,6 @@
 package io.readtwice.job;
 
+import io.readtwice.prompt.PromptFields;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataType;
@@ -49,10 +50,18 @@ public record InputColumns(StructType schema, int id, int context, int question,
             prompt = required(schema, o.promptCol(), "--prompt-col");
             checkText(schema, prompt, "--prompt-col");
         } else {
-            context = required(schema, o.contextCol(), "--context-col");
-            checkText(schema, context, "--context-col");
-            question = required(schema, o.questionCol(), "--question-col");
-            checkText(schema, question, "--question-col");
+            for (String field : o.promptBuilder().requiredFields()) {
+                if (field.equals(PromptFields.CONTEXT)) {
+                    context = required(schema, o.contextCol(), "--context-col");
+                    checkText(schema, context, "--context-col");
+                } else if (field.equals(PromptFields.QUESTION)) {
+                    question = required(schema, o.questionCol(), "--question-col");
+                    checkText(schema, question, "--question-col");
+                } else if (!Arrays.asList(schema.fieldNames()).contains(field)) {
+                    throw new ReadTwiceException("the prompt template uses {" + field + "}, but the input has no "
+                            + "column '" + field + "'; its columns are " + String.join(", ", schema.fieldNames()));
+                }
+            }
         }
         int answers = -1;
         if (o.answersCol() != null) {

@@ -62,11 +62,9 @@ public final class ReadTwice {
             int partitions = options.partitions() > 0 ? options.partitions()
                     : spark.sparkContext().defaultParallelism();
             Dataset<Row> spread = CostBalancer.spread(spark, input, columns, options, partitions);
-            AnswerSettings settings = new AnswerSettings(options.resolvedBackend(), options.task(),
-                    options.strategy(), options.template(), options.cut(), options.contextTokens(),
-                    options.maxLength(), options.maxNewTokens(), options.stops(), options.logprobs(),
-                    options.jrtPadding(), options.basedDecode(), options.batchTokens(),
-                    "fail".equals(options.onError()));
+            AnswerSettings settings = new AnswerSettings(options.resolvedBackend(), options.promptBuilder(),
+                    options.stops(), options.logprobs(), options.jrtPadding(), options.basedDecode(),
+                    options.batchTokens(), "fail".equals(options.onError()));
             RowCodec codec = new RowCodec(columns, options.model(), options.task(), options.strategyLabel(),
                     options.resolvedBackend(), options.logprobs() > 0);
             return spread.mapPartitions(new AnswerPartitions(model, settings, codec, counters),

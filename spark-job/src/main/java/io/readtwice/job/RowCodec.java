@@ -3,12 +3,15 @@ package io.readtwice.job;
 import io.readtwice.answer.QaAnswer;
 import io.readtwice.answer.QaRequest;
 import io.readtwice.generate.Generation;
+import io.readtwice.prompt.PromptFields;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import scala.collection.immutable.Seq;
+import scala.jdk.javaapi.CollectionConverters;
 
 import java.io.Serializable;
 import java.nio.ByteBuffer;
@@ -122,8 +125,12 @@ final class RowCodec implements Serializable {
                     fields.put(schema[i].name(), v.toString());
                 }
             }
-            fields.put("context", text(row, columns.context()));
-            fields.put("question", text(row, columns.question()));
+            if (columns.context() >= 0) {
+                fields.put(PromptFields.CONTEXT, text(row, columns.context()));
+            }
+            if (columns.question() >= 0) {
+                fields.put(PromptFields.QUESTION, text(row, columns.question()));
+            }
             return QaRequest.ofFields(id, fields, gold);
         } catch (BadValue e) {
             return QaRequest.invalid(id, e.getMessage(), gold);
@@ -263,32 +270,37 @@ final class RowCodec implements Serializable {
         return columns.schema().fieldNames()[i];
     }
 
-    private static List<Integer> boxed(int[] values) {
+    /** Spark's row encoder takes arrays as Scala sequences. */
+    private static <T> Seq<T> seq(List<T> values) {
+        return CollectionConverters.asScala(values).toSeq();
+    }
+
+    private static Seq<Integer> boxed(int[] values) {
         List<Integer> out = new ArrayList<>(values.length);
         for (int x : values) {
             out.add(x);
         }
-        return out;
+        return seq(out);
     }
 
-    private static List<Float> boxed(float[] values) {
+    private static Seq<Float> boxed(float[] values) {
         List<Float> out = new ArrayList<>(values.length);
         for (float x : values) {
             out.add(x);
         }
-        return out;
+        return seq(out);
     }
 
-    private static List<List<Row>> top(List<List<Generation.TokenLogprob>> steps) {
-        List<List<Row>> out = new ArrayList<>(steps.size());
+    private static Seq<Seq<Row>> top(List<List<Generation.TokenLogprob>> steps) {
+        List<Seq<Row>> out = new ArrayList<>(steps.size());
         for (List<Generation.TokenLogprob> step : steps) {
             List<Row> candidates = new ArrayList<>(step.size());
             for (Generation.TokenLogprob t : step) {
                 candidates.add(RowFactory.create(t.id(), t.logprob()));
             }
-            out.add(candidates);
+            out.add(seq(candidates));
         }
-        return out;
+        return seq(out);
     }
 
     private static final class BadValue extends Exception {

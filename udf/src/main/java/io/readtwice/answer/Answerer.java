@@ -5,6 +5,8 @@ import io.readtwice.generate.GenerationOptions;
 import io.readtwice.generate.Generator;
 import io.readtwice.generate.JrtPadding;
 import io.readtwice.model.LanguageModel;
+import io.readtwice.prompt.AnswerMetrics;
+import io.readtwice.prompt.AnswerText;
 import io.readtwice.text.Gpt2Tokenizer;
 
 import java.util.ArrayList;
@@ -109,15 +111,15 @@ public final class Answerer {
 
     private QaAnswer toAnswer(Prompts.Prepared prepared, Generation g) {
         String raw = tokenizer.decode(g.tokenIds());
-        String answer = Scoring.postProcess(raw, settings.stops());
+        String answer = AnswerText.postProcess(raw, settings.stops());
         List<String> gold = prepared.request().goldAnswers();
         Double contains = null;
         Double exact = null;
         Double f1 = null;
         if (gold != null) {
-            contains = Scoring.contains(answer, gold);
-            exact = Scoring.exactMatch(answer, gold);
-            f1 = Scoring.f1(answer, gold);
+            contains = AnswerMetrics.contains(answer, gold);
+            exact = AnswerMetrics.exactMatch(answer, gold);
+            f1 = AnswerMetrics.f1(answer, gold);
         }
         return new QaAnswer(prepared.request().id(), answer, raw, g.tokenIds(), g.tokenLogprobs(), g.topLogprobs(),
                 g.promptTokens(), g.tokenIds().length, prepared.truncated(), null, contains, exact, f1);

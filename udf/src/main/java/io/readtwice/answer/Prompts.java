@@ -1,27 +1,24 @@
 package io.readtwice.answer;
 
+import io.readtwice.prompt.PreparedPrompt;
+import io.readtwice.prompt.PromptException;
 import io.readtwice.text.Gpt2Tokenizer;
 
-import java.util.Map;
-
 /**
- * Turns a request into prompt token ids and checks them: pre-tokenized ids and ready prompt texts are used as
- * they are; rows with fields get a task prompt.
- *
- * <p>PLACEHOLDER for task prompts: until the prompt package (issue 3) lands, a task prompt is the context followed
- * by the question, with the context repeated for strategies that read it more than once.
+ * Turns a request into prompt token ids and checks them. Rows with fields get the task prompt from the
+ * {@link io.readtwice.prompt.PromptBuilder} (document cut, template, left truncation to max length − max new
+ * tokens); a ready prompt text is tokenized and left-truncated the same way; pre-tokenized ids are used exactly as
+ * given, so ids longer than that budget are an error rather than silently cut.
  */
 final class Prompts {
     private final AnswerSettings settings;
     private final Gpt2Tokenizer tokenizer;
     private final int vocabulary;
-    private final int readings;
 
     Prompts(AnswerSettings settings, Gpt2Tokenizer tokenizer, int vocabulary) {
         this.settings = settings;
         this.tokenizer = tokenizer;
         this.vocabulary = vocabulary;
-        this.readings = readings(settings.strategy());
     }
 
     /**
@@ -38,65 +35,46 @@ final class Prompts {
         if (request.error() != null) {
             return new Prepared(request, null, false, request.error());
         }
+        int budget = settings.prompts().options().promptTokenBudget();
         int[] ids;
+        boolean truncated = false;
         if (request.promptIds() != null) {
             ids = request.promptIds();
+            if (ids.length > budget) {
+                return new Prepared(request, ids, false, "prompt too long: " + ids.length + " tokens; at most "
+                        + budget + " fit (--max-length " + settings.maxLength() + " − --max-new-tokens "
+                        + settings.maxNewTokens() + "), and pre-tokenized prompts are not cut");
+            }
         } else if (request.promptText() != null) {
-            if (request.promptText().isEmpty()) {
+            if (request.promptText().isBlank()) {
                 return new Prepared(request, null, false, "empty prompt");
             }
             ids = tokenizer.encode(request.promptText());
-        } else {
-            String missing = missingField(request.fields());
-            if (missing != null) {
-                return new Prepared(request, null, false, missing);
+            if (ids.length > budget) {
+                // keep the end, where the question is, as the task prompts do
+                int[] kept = new int[budget];
+                System.arraycopy(ids, ids.length - budget, kept, 0, budget);
+                ids = kept;
+                truncated = true;
             }
-            ids = tokenizer.encode(taskPrompt(request.fields()));
+        } else {
+            try {
+                PreparedPrompt prompt = settings.prompts().build(request.fields(), request.goldAnswers());
+                ids = prompt.ids();
+                truncated = prompt.truncated();
+            } catch (PromptException e) {
+                return new Prepared(request, null, false, e.getMessage());
+            }
         }
         if (ids.length == 0) {
             return new Prepared(request, ids, false, "empty prompt (0 tokens)");
         }
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= vocabulary) {
-                return new Prepared(request, ids, false, "prompt token " + ids[i] + " at position " + i
+                return new Prepared(request, ids, truncated, "prompt token " + ids[i] + " at position " + i
                         + " is outside the model's vocabulary (ids 0.." + (vocabulary - 1) + ")");
             }
         }
-        if (ids.length + settings.maxNewTokens() > settings.maxLength()) {
-            return new Prepared(request, ids, false, "prompt too long: " + ids.length + " tokens + "
-                    + settings.maxNewTokens() + " new tokens exceed --max-length " + settings.maxLength());
-        }
-        return new Prepared(request, ids, false, null);
-    }
-
-    private static String missingField(Map<String, String> fields) {
-        for (String name : new String[]{"context", "question"}) {
-            String value = fields.get(name);
-            if (value == null) {
-                return "null " + name;
-            }
-            if (value.isBlank()) {
-                return "empty " + name;
-            }
-        }
-        return null;
-    }
-
-    private String taskPrompt(Map<String, String> fields) {
-        StringBuilder prompt = new StringBuilder();
-        for (int r = 0; r < readings; r++) {
-            prompt.append(fields.get("context").strip()).append('\n');
-        }
-        return prompt.append(fields.get("question").strip()).toString();
-    }
-
-    private static int readings(String strategy) {
-        if (strategy == null || strategy.equals("default")) {
-            return 1;
-        }
-        if (strategy.equals("twice")) {
-            return 2;
-        }
-        return Integer.parseInt(strategy.substring(strategy.indexOf(':') + 1));
+        return new Prepared(request, ids, truncated, null);
     }
 }

@@ -1,0 +1,138 @@
+package io.readtwice.cli;
+
+import io.readtwice.demo.DemoModel;
+import io.readtwice.job.AnswerOptions;
+import io.readtwice.job.JobOptions;
+import io.readtwice.job.ReadTwiceException;
+import io.readtwice.job.ReadTwiceJob;
+import io.readtwice.job.RunSummary;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * {@code readtwice demo}: the whole job on local Spark with the bundled SQuAD sample and a bundled model, then an
+ * answers table and the summary. The bundled model is untrained (random weights from a fixed seed) until a trained
+ * demo model exists; the output says so.
+ */
+@Command(name = "demo",
+        description = "Run the Spark job locally on a bundled sample of SQuAD 2.0 questions with a bundled tiny "
+                + "model (untrained: random weights) and print the answers and the summary.",
+        sortOptions = false,
+        usageHelpAutoWidth = true)
+final class DemoCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = "--output", paramLabel = "DIR",
+            description = "Where to write the answers (default: a new temporary folder).")
+    Path output;
+
+    @Option(names = "--rows", paramLabel = "N", defaultValue = "40",
+            description = "Questions from the sample to answer, 1..40 (default: ${DEFAULT-VALUE}).")
+    int rows;
+
+    @Option(names = "--strategy", paramLabel = "S", defaultValue = "twice",
+            description = "Prompt strategy: default, twice or repeat:N (default: ${DEFAULT-VALUE}).")
+    String strategy;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "12",
+            description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Spark setting; repeatable.")
+    Map<String, String> conf = new java.util.LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (rows < 1 || rows > 40) {
+            err.println("readtwice demo: --rows must be 1..40, got " + rows);
+            err.flush();
+            return 2;
+        }
+        Path work = Files.createTempDirectory("readtwice-demo-");
+        Path input = DemoModel.sample(work.resolve("squad-sample.jsonl"), rows);
+        Path answers = output != null ? output : work.resolve("answers");
+        Path model = DemoModel.ensure(DemoModel.defaultCacheRoot());
+        out.println("readtwice demo: UNTRAINED MODEL. The bundled model has random weights (fixed seed), so its "
+                + "answers are noise;");
+        out.println("  this demo shows the pipeline (Spark, prompts, batching, generation, scoring), not quality.");
+        out.println("  model: " + model);
+        out.println("  input: " + rows + " SQuAD 2.0 dev questions (CC BY-SA 4.0, Rajpurkar, Jia & Liang)");
+        out.flush();
+
+        AnswerOptions answer = AnswerOptions.builder().model(model.toString()).task("squad").strategy(strategy)
+                .maxNewTokens(maxNewTokens).build();
+        JobOptions options;
+        try {
+            options = new JobOptions(List.of(input.toString()), "json", answers.toString(), true, conf, answer,
+                    true).validated();
+        } catch (ReadTwiceException e) {
+            err.println("readtwice demo: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+        SparkSession spark = ReadTwiceJob.session(options.conf());
+        try {
+            RunSummary summary = ReadTwiceJob.run(spark, options, err);
+            List<Row> table = spark.read().parquet(answers.toString())
+                    .select(col("id"), col("question"), col("answer"), col("answers"), col("contains"),
+                            col("status"), col("error"))
+                    .orderBy(col("id")).collectAsList();
+            out.println();
+            out.println(String.format(Locale.ROOT, "%-26s %-44s %-28s %-24s %s", "id", "question", "answer",
+                    "gold", "contains"));
+            for (Row r : table) {
+                String answerText = "ok".equals(r.getString(5)) ? r.getString(2) : "[error] " + r.getString(6);
+                List<Object> gold = r.isNullAt(3) ? List.of() : r.getList(3);
+                out.println(String.format(Locale.ROOT, "%-26s %-44s %-28s %-24s %s", r.getString(0),
+                        clip(r.getString(1), 44), clip(answerText, 28),
+                        clip(gold.isEmpty() ? "(unanswerable)" : gold.get(0).toString(), 24),
+                        r.isNullAt(4) ? "-" : String.format(Locale.ROOT, "%.0f", r.getDouble(4))));
+            }
+            out.println();
+            out.println("readtwice demo: summary (untrained model; also in " + answers + "/_readtwice_summary.json)");
+            out.print(summary.toTable());
+            out.flush();
+            return 0;
+        } catch (ReadTwiceException e) {
+            err.println("readtwice demo: " + e.getMessage());
+            err.flush();
+            return 2;
+        } catch (ReadTwiceJob.JobFailedException e) {
+            err.println("readtwice demo: " + e.getMessage());
+            err.flush();
+            return 1;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static String clip(String s, int width) {
+        if (s == null) {
+            return "";
+        }
+        String one = s.strip().replaceAll("\\s+", " ");
+        return one.length() <= width ? one : one.substring(0, width - 1) + "…";
+    }
+}

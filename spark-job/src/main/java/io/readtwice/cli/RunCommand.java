@@ -1,0 +1,220 @@
+package io.readtwice.cli;
+
+import io.readtwice.generate.GenerationOptions;
+import io.readtwice.generate.JrtPadding;
+import io.readtwice.job.AnswerOptions;
+import io.readtwice.job.JobOptions;
+import io.readtwice.job.ReadTwiceException;
+import io.readtwice.job.ReadTwiceJob;
+import io.readtwice.job.RunSummary;
+import io.readtwice.model.BasedDecode;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code readtwice run}: answers every row of a table with a JRT-RNN or Based model on Spark and writes Parquet.
+ * Locally (no master from spark-submit or --conf) it runs on local[*]; under spark-submit on the cluster.
+ */
+@Command(name = "run",
+        description = "Answer every row of a table (Parquet, JSON Lines or CSV) with a JRT-RNN or Based model on "
+                + "Spark; write the answers as Parquet plus _readtwice_summary.json.",
+        sortOptions = false,
+        usageHelpAutoWidth = true)
+final class RunCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = "--input", paramLabel = "PATH", required = true, split = ",",
+            description = "Input files, folders or globs (local, hdfs://, s3a://); repeatable or comma-separated.")
+    List<String> inputs;
+
+    @Option(names = "--input-format", paramLabel = "FMT",
+            description = "parquet, json (JSON Lines) or csv (with a header); default: from the file extensions.")
+    String inputFormat;
+
+    @Option(names = "--output", paramLabel = "DIR", required = true,
+            description = "Output folder for the Parquet answers and _readtwice_summary.json.")
+    String output;
+
+    @Option(names = "--overwrite", description = "Replace the output folder if it exists.")
+    boolean overwrite;
+
+    @Option(names = "--model", paramLabel = "DIR", required = true,
+            description = "Checkpoint folder: local (present on every executor), or hdfs:// / s3a:// (copied once "
+                    + "into each executor's cache).")
+    String model;
+
+    @Option(names = "--task", paramLabel = "TASK", defaultValue = "generic",
+            description = "fda, swde, squad, triviaqa, drop, nq or generic (default: ${DEFAULT-VALUE}).")
+    String task;
+
+    @Option(names = "--strategy", paramLabel = "S", defaultValue = "default",
+            description = "Prompt strategy: default, twice (JRT-Prompt) or repeat:N (default: ${DEFAULT-VALUE}).")
+    String strategy;
+
+    @Option(names = "--template", paramLabel = "TEXT", description = "A custom prompt template instead of the task's.")
+    String template;
+
+    @Option(names = "--cut", paramLabel = "MODE", defaultValue = "none",
+            description = "Cut the context to fit: none, head, tail or around-answer (default: ${DEFAULT-VALUE}).")
+    String cut;
+
+    @Option(names = "--context-tokens", paramLabel = "N", defaultValue = "0",
+            description = "Context budget in tokens for --cut (default: 0, no budget).")
+    int contextTokens;
+
+    @Option(names = "--max-length", paramLabel = "N", defaultValue = "" + AnswerOptions.DEFAULT_MAX_LENGTH,
+            description = "Most prompt plus generated tokens per row; longer rows fail (default: ${DEFAULT-VALUE}).")
+    int maxLength;
+
+    @Option(names = "--id-col", paramLabel = "COL", defaultValue = "id",
+            description = "Unique row id column (default: ${DEFAULT-VALUE}).")
+    String idCol;
+
+    @Option(names = "--context-col", paramLabel = "COL", defaultValue = "context",
+            description = "Document column (default: ${DEFAULT-VALUE}).")
+    String contextCol;
+
+    @Option(names = "--question-col", paramLabel = "COL", defaultValue = "question",
+            description = "Question column (default: ${DEFAULT-VALUE}).")
+    String questionCol;
+
+    @Option(names = "--answers-col", paramLabel = "COL",
+            description = "Gold answers (array of strings or a string) for contains/exact_match/f1 (default: "
+                    + "'answers' when the input has it).")
+    String answersCol;
+
+    @Option(names = "--prompt-col", paramLabel = "COL",
+            description = "Ready prompt text, used instead of a task prompt.")
+    String promptCol;
+
+    @Option(names = "--prompt-ids-col", paramLabel = "COL",
+            description = "Pre-tokenized prompt (array of ints, or \"1,2,3\"), used as is.")
+    String promptIdsCol;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "" + GenerationOptions.PAPER_MAX_NEW_TOKENS,
+            description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--stop", paramLabel = "STR",
+            description = "Stop sequence; repeatable; \\n, \\t, \\r, \\\\ are interpreted; 'none' disables "
+                    + "(default: \\n).")
+    List<String> stops;
+
+    @Option(names = "--logprobs", paramLabel = "K", defaultValue = "0",
+            description = "Add token_logprobs and the K most likely tokens per step (top_logprobs) (default: 0).")
+    int logprobs;
+
+    @Option(names = "--jrt-padding", paramLabel = "MODE",
+            description = "JRT-RNN prompts shorter than the encoder length: left (reference harness) or none "
+                    + "(default: left).")
+    JrtPadding jrtPadding;
+
+    @Option(names = "--based-decode", paramLabel = "MODE", defaultValue = "consistent",
+            description = "Based decode: consistent or reference (default: ${DEFAULT-VALUE}).")
+    BasedDecode basedDecode;
+
+    @Option(names = "--backend", paramLabel = "B", defaultValue = "auto",
+            description = "auto, cpu or gpu (this build has only cpu; auto = cpu) (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "" + AnswerOptions.DEFAULT_BATCH_TOKENS,
+            description = "Token budget of one micro-batch, prompt plus generated tokens (default: ${DEFAULT-VALUE}).")
+    int batchTokens;
+
+    @Option(names = "--partitions", paramLabel = "N", defaultValue = "0",
+            description = "Partitions to spread rows over by estimated cost (default: Spark's default parallelism).")
+    int partitions;
+
+    @Option(names = "--on-error", paramLabel = "MODE", defaultValue = "record",
+            description = "record: bad rows become status=error rows; fail: the first bad row fails the job "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String onError;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE",
+            description = "Spark setting, e.g. spark.master=local[2] or spark.hadoop.fs.s3a.endpoint=…; repeatable.")
+    Map<String, String> conf = new LinkedHashMap<>();
+
+    @Option(names = "--quiet", description = "No progress lines while answering.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        JobOptions options;
+        try {
+            options = jobOptions().validated();
+        } catch (ReadTwiceException e) {
+            return fail(err, e.getMessage(), 2);
+        }
+        return execute(options, out, err);
+    }
+
+    /** Runs a validated job in its own session and prints the summary; shared with {@code demo}. */
+    static int execute(JobOptions options, PrintWriter out, PrintWriter err) {
+        SparkSession spark = ReadTwiceJob.session(options.conf());
+        try {
+            RunSummary summary = ReadTwiceJob.run(spark, options, err);
+            out.println("readtwice: summary (also in " + options.output() + "/_readtwice_summary.json)");
+            out.print(summary.toTable());
+            out.flush();
+            return 0;
+        } catch (ReadTwiceException e) {
+            return fail(err, e.getMessage(), 2);
+        } catch (ReadTwiceJob.JobFailedException e) {
+            return fail(err, e.getMessage(), 1);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static int fail(PrintWriter err, String message, int code) {
+        err.println("readtwice run: " + message);
+        err.flush();
+        return code;
+    }
+
+    JobOptions jobOptions() {
+        AnswerOptions answer = AnswerOptions.builder()
+                .model(model).backend(backend).task(task).strategy(strategy).template(template).cut(cut)
+                .contextTokens(contextTokens).maxLength(maxLength).idCol(idCol).contextCol(contextCol)
+                .questionCol(questionCol).answersCol(answersCol).promptCol(promptCol).promptIdsCol(promptIdsCol)
+                .maxNewTokens(maxNewTokens).stops(stopSequences()).logprobs(logprobs).jrtPadding(jrtPadding)
+                .basedDecode(basedDecode).batchTokens(batchTokens).partitions(partitions).onError(onError)
+                .build();
+        return new JobOptions(inputs, inputFormat, output, overwrite, conf, answer, !quiet);
+    }
+
+    private List<String> stopSequences() {
+        if (stops == null || stops.isEmpty()) {
+            return List.of("\n");
+        }
+        if (stops.contains(GenerateCommand.NO_STOP)) {
+            if (stops.size() > 1) {
+                throw new ReadTwiceException("--stop " + GenerateCommand.NO_STOP
+                        + " cannot be combined with other stop sequences");
+            }
+            return List.of();
+        }
+        List<String> result = new ArrayList<>();
+        for (String stop : stops) {
+            result.add(GenerateCommand.unescape(stop));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,128 @@
+package io.readtwice.job;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** Reads the input table: Parquet, JSON Lines or CSV (with a header), by extension or by --input-format. */
+final class Inputs {
+    static final Set<String> FORMATS = Set.of("parquet", "json", "csv");
+
+    private Inputs() {
+    }
+
+    static Dataset<Row> read(SparkSession spark, List<String> inputs, String format) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        String resolved = format != null ? format : inferFormat(inputs, conf);
+        DataFrameReader reader = spark.read().format(resolved);
+        if (resolved.equals("csv")) {
+            reader = reader.option("header", "true").option("multiLine", "true").option("escape", "\"");
+        }
+        try {
+            return reader.load(inputs.toArray(String[]::new));
+        } catch (RuntimeException e) {
+            throw new ReadTwiceException("cannot read --input " + String.join(",", inputs) + " as " + resolved
+                    + ": " + firstLine(e.getMessage()), e);
+        }
+    }
+
+    /** The one format the inputs' data files have, by extension; errors name the input to fix. */
+    static String inferFormat(List<String> inputs, Configuration conf) {
+        Set<String> formats = new LinkedHashSet<>();
+        for (String input : inputs) {
+            for (String file : dataFiles(input, conf)) {
+                String f = formatOf(file);
+                if (f == null) {
+                    throw new ReadTwiceException("cannot tell the format of " + file
+                            + " from its extension; pass --input-format parquet, json or csv");
+                }
+                formats.add(f);
+            }
+        }
+        if (formats.size() > 1) {
+            throw new ReadTwiceException("the inputs mix formats " + formats + "; give one format per run");
+        }
+        return formats.iterator().next();
+    }
+
+    static String formatOf(String file) {
+        String name = file.toLowerCase(Locale.ROOT).replaceAll("\\.(gz|bz2|zst|snappy|lz4|deflate)$", "");
+        if (name.endsWith(".parquet")) {
+            return "parquet";
+        }
+        if (name.endsWith(".jsonl") || name.endsWith(".json") || name.endsWith(".ndjson")) {
+            return "json";
+        }
+        if (name.endsWith(".csv")) {
+            return "csv";
+        }
+        return null;
+    }
+
+    /** A few data files of an input (a file, a folder or a glob); hidden files (_x, .x) are skipped. */
+    private static List<String> dataFiles(String input, Configuration conf) {
+        List<String> files = new ArrayList<>();
+        try {
+            Path path = new Path(input);
+            FileSystem fs = path.getFileSystem(conf);
+            FileStatus[] matches = fs.globStatus(path);
+            if (matches == null || matches.length == 0) {
+                throw new ReadTwiceException("--input " + input + ": no such file or folder"
+                        + (input.matches(".*[*?\\[{].*") ? " matches the pattern" : ""));
+            }
+            for (FileStatus match : matches) {
+                if (match.isFile()) {
+                    files.add(match.getPath().getName());
+                    continue;
+                }
+                RemoteIterator<LocatedFileStatus> it = fs.listFiles(match.getPath(), true);
+                int seen = 0;
+                while (it.hasNext() && seen < 16) {
+                    LocatedFileStatus f = it.next();
+                    String name = f.getPath().getName();
+                    if (!name.startsWith("_") && !name.startsWith(".") && !hiddenParent(f.getPath(), match.getPath())) {
+                        files.add(name);
+                        seen++;
+                    }
+                }
+                if (seen == 0) {
+                    throw new ReadTwiceException("--input " + match.getPath() + " is an empty folder");
+                }
+            }
+        } catch (IOException e) {
+            throw new ReadTwiceException("cannot list --input " + input + ": " + e.getMessage(), e);
+        }
+        return files;
+    }
+
+    private static boolean hiddenParent(Path file, Path root) {
+        for (Path p = file.getParent(); p != null && !p.equals(root); p = p.getParent()) {
+            if (p.getName().startsWith("_") || p.getName().startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+}

@@ -1,0 +1,114 @@
+package io.readtwice.job;
+
+import io.readtwice.answer.Answerer;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * {@code readtwice run}: read the rows → validate options, columns, model and output → answer → write Parquet →
+ * summarize. Everything that can be wrong with the options, inputs, output or model fails before any executor work.
+ */
+public final class ReadTwiceJob {
+    static final String ANSWER_STAGE = "answer_and_write";
+    private static final String BAD_ROW = Answerer.BadRowException.class.getName() + ":";
+
+    private ReadTwiceJob() {
+    }
+
+    /** Thrown when the job itself fails (a bad row with --on-error fail, a task failure). */
+    public static final class JobFailedException extends RuntimeException {
+        public JobFailedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * The session for a run: settings from spark-submit (system properties) and --conf; without a master from
+     * either, local[*]. BLAS runs one thread per task on executors (the tasks already use every core).
+     */
+    public static SparkSession session(Map<String, String> conf) {
+        SparkConf submitted = new SparkConf();
+        SparkSession.Builder builder = SparkSession.builder().appName("readtwice");
+        boolean local = !submitted.contains("spark.master") && !conf.containsKey("spark.master");
+        if (local) {
+            builder.master("local[*]")
+                    .config("spark.ui.showConsoleProgress", "false")
+                    .config("spark.driver.host", "127.0.0.1")
+                    .config("spark.driver.bindAddress", "127.0.0.1");
+        }
+        if (!submitted.contains("spark.executorEnv.OPENBLAS_NUM_THREADS")) {
+            builder.config("spark.executorEnv.OPENBLAS_NUM_THREADS", "1");
+        }
+        conf.forEach(builder::config);
+        return builder.getOrCreate();
+    }
+
+    /** Runs the job on {@code spark}; progress and the summary table go to {@code console}. */
+    public static RunSummary run(SparkSession spark, JobOptions o, PrintWriter console) {
+        o.validated();
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        Dataset<Row> input = timed(seconds, "read", () -> Inputs.read(spark, o.inputs(), o.inputFormat()));
+        ReadTwice.Plan plan = timed(seconds, "validate", () -> ReadTwice.plan(spark, input.schema(), o.answer()));
+        timed(seconds, "check_output", () -> {
+            Outputs.checkWritable(spark, o.output(), o.overwrite(), o.inputs());
+            return null;
+        });
+        long rowsIn = timed(seconds, "count", input::count);
+        timed(seconds, ANSWER_STAGE, () -> {
+            boolean local = spark.sparkContext().isLocal();
+            try (ConsoleProgress ignored = o.progress()
+                    ? ConsoleProgress.start(console, rowsIn, plan.counters(), local) : null) {
+                write(plan.apply(input), o);
+            }
+            return null;
+        });
+        RunSummary summary = timed(seconds, "summarize", () -> RunSummary.compute(spark, o, rowsIn, plan, seconds));
+        try {
+            Outputs.writeText(spark, o.output(), Outputs.SUMMARY, summary.toJson());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the summary into " + o.output(), e);
+        }
+        return summary;
+    }
+
+    private static void write(Dataset<Row> answers, JobOptions o) {
+        try {
+            answers.write().mode(o.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(o.output());
+        } catch (Exception e) { // Spark's SparkException is checked in Java but thrown unchecked from Scala
+            String badRow = null;
+            for (Throwable c = e; c != null && badRow == null; c = c.getCause()) {
+                if (c instanceof Answerer.BadRowException bad) {
+                    badRow = bad.getMessage();
+                } else if (c.getMessage() != null && c.getMessage().contains(BAD_ROW)) {
+                    // on a cluster the task's exception arrives as text in the SparkException's message
+                    String m = c.getMessage();
+                    badRow = Inputs.firstLine(m.substring(m.indexOf(BAD_ROW) + BAD_ROW.length()).strip());
+                }
+            }
+            if (badRow != null) {
+                throw new JobFailedException("bad row, " + badRow + " (--on-error fail; use --on-error record to "
+                        + "keep going and get status=error rows)", e);
+            }
+            throw new JobFailedException("the answer stage failed: " + Inputs.firstLine(e.getMessage()), e);
+        }
+    }
+
+    private static <T> T timed(Map<String, Double> seconds, String stage, Supplier<T> step) {
+        long start = System.nanoTime();
+        try {
+            return step.get();
+        } finally {
+            seconds.put(stage, (System.nanoTime() - start) / 1e9);
+        }
+    }
+}
