@@ -56,6 +56,7 @@ public final class ModelBench {
         }
         double prefillSeconds = median(prefillNanos) / 1e9;
         double decodeSeconds = median(decodeNanos) / 1e9;
+        double peakRss = peakRssMb();  // before the ceilings' own buffers
         double prefillFlops = LinearFlops.prefill(config, promptTokens, batch);
         double decodeSteps = Math.max(1, newTokens - 1);
 
@@ -82,7 +83,7 @@ public final class ModelBench {
         out.put("decode_tokens_per_s", decodeSteps * batch / decodeSeconds);
         out.put("memory_bandwidth_gb_per_s", bandwidth);
         out.put("decode_fraction_of_bandwidth", decodeSteps * batch / decodeSeconds / bandwidthBoundTokensPerS);
-        out.put("peak_rss_mb", peakRssMb());
+        out.put("peak_rss_mb", peakRss);
         return out;
     }
 

@@ -25,21 +25,22 @@ final class BaseConv implements Mixer {
     }
 
     @Override
-    public void prefill(PackedBatch batch, float[] a, MixerState[] states, float[] out) {
+    public void prefill(PackedBatch batch, float[] a, MixerState[] states, Workspace ws, float[] out) {
         int rows = batch.rows();
-        float[] z = new float[rows * 2 * channels];
+        float[] z = ws.get("conv.z", rows * 2 * channels);
         backend.linear(a, 0, rows, d, w.inProj(), 2 * channels, w.inBias(), z, 0);
-        float[] gated = new float[rows * channels];
+        float[] gated = ws.get("conv.gated", rows * channels);
         backend.baseConvPrefill(z, batch.seqStart(), channels, w.conv(), kernel, tails(states), gated);
         backend.linear(gated, 0, rows, channels, w.outProj(), d, w.outBias(), out, 0);
     }
 
     @Override
-    public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, float[] out) {
+    public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, Workspace ws,
+                     float[] out) {
         int batch = positions.length;
-        float[] z = new float[batch * 2 * channels];
+        float[] z = ws.get("conv.z", batch * 2 * channels);
         backend.linear(a, 0, batch, d, w.inProj(), 2 * channels, w.inBias(), z, 0);
-        float[] gated = new float[batch * channels];
+        float[] gated = ws.get("conv.gated", batch * channels);
         backend.baseConvStep(z, batch, channels, w.conv(), kernel, tails(states), gated);
         backend.linear(gated, 0, batch, channels, w.outProj(), d, w.outBias(), out, 0);
     }

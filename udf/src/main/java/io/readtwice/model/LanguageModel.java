@@ -8,6 +8,7 @@ import io.readtwice.model.ModelWeights.PrefixLinearAttentionWeights;
 import io.readtwice.model.ModelWeights.SlidingWindowWeights;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -83,8 +84,9 @@ public final class LanguageModel {
         checkTokens(batch.tokens());
         List<SequenceState> states = newStates(batch.sequences());
         int rows = batch.rows();
-        float[] residual = forward(batch.tokens(), rows, (layer, a, out) ->
-                mixers[layer].prefill(batch, a, layerStates(states, layer), out), observer);
+        Workspace ws = new Workspace();
+        float[] residual = forward(batch.tokens(), rows, ws, (layer, a, out) ->
+                mixers[layer].prefill(batch, a, layerStates(states, layer), ws, out), observer);
         for (int s = 0; s < states.size(); s++) {
             states.get(s).advance(batch.length(s));
         }
@@ -109,8 +111,9 @@ public final class LanguageModel {
         for (int s = 0; s < batch; s++) {
             positions[s] = states.get(s).position();
         }
-        float[] residual = forward(tokens, batch, (layer, a, out) ->
-                mixers[layer].step(a, positions, layerStates(states, layer), basedDecode, out), null);
+        Workspace ws = new Workspace();
+        float[] residual = forward(tokens, batch, ws, (layer, a, out) ->
+                mixers[layer].step(a, positions, layerStates(states, layer), basedDecode, ws, out), null);
         for (SequenceState state : states) {
             state.advance(1);
         }
@@ -123,13 +126,14 @@ public final class LanguageModel {
     }
 
     /** The block stack of spec §2; returns the normalised final hidden states (ln_f applied), [rows, d]. */
-    private float[] forward(int[] tokens, int rows, MixerCall mixerCall, LayerObserver observer) {
+    private float[] forward(int[] tokens, int rows, Workspace ws, MixerCall mixerCall, LayerObserver observer) {
         int n = rows * d;
-        float[] h = new float[n];
+        float[] h = ws.get("h", n);
         backend.embed(weights.embedding(), d, tokens, h);
-        float[] residual = new float[n];
-        float[] a = new float[n];
-        float[] m = new float[n];
+        float[] residual = ws.get("residual", n);
+        Arrays.fill(residual, 0, n, 0f);
+        float[] a = ws.get("a", n);
+        float[] m = ws.get("m", n);
         float eps = config.normEps();
         for (int layer = 0; layer < mixers.length; layer++) {
             LayerWeights lw = weights.layers().get(layer);
@@ -138,9 +142,9 @@ public final class LanguageModel {
             mixerCall.run(layer, a, m);                             // m = mixer(a)
             backend.addInPlace(residual, m, n);                     // res = m + res
             backend.rmsNorm(residual, rows, d, lw.norm2(), eps, a); // b = norm2(res)
-            mlp(lw, a, rows, h);                                    // h = mlp(b)
+            mlp(lw, a, rows, ws, h);                                // h = mlp(b)
             if (observer != null) {
-                observer.afterLayer(layer, m.clone(), residual.clone(), h.clone());
+                observer.afterLayer(layer, Arrays.copyOf(m, n), Arrays.copyOf(residual, n), Arrays.copyOf(h, n));
             }
         }
         backend.addInPlace(residual, h, n);                         // res = h + res
@@ -149,11 +153,11 @@ public final class LanguageModel {
     }
 
     /** SwiGLU MLP: (u ⊙ silu(g))·fc2ᵀ with (u, g) = b·fc1ᵀ, value half first. */
-    private void mlp(LayerWeights lw, float[] b, int rows, float[] out) {
+    private void mlp(LayerWeights lw, float[] b, int rows, Workspace ws, float[] out) {
         int hidden = config.mlpHidden();
-        float[] z = new float[rows * 2 * hidden];
+        float[] z = ws.get("mlp.z", rows * 2 * hidden);
         backend.linear(b, 0, rows, d, lw.fc1(), 2 * hidden, null, z, 0);
-        float[] gated = new float[rows * hidden];
+        float[] gated = ws.get("mlp.gated", rows * hidden);
         backend.swiGlu(z, rows, hidden, gated);
         backend.linear(gated, 0, rows, hidden, lw.fc2(), d, null, out, 0);
     }

@@ -17,14 +17,15 @@ final class LinearAttention implements Mixer {
     }
 
     @Override
-    public void prefill(PackedBatch batch, float[] a, MixerState[] states, float[] out) {
-        attention.prefill(batch, a, null, null, null, null, states, out);
+    public void prefill(PackedBatch batch, float[] a, MixerState[] states, Workspace ws, float[] out) {
+        attention.prefill(batch, a, null, null, null, null, states, ws, out);
     }
 
     @Override
-    public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, float[] out) {
+    public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, Workspace ws,
+                     float[] out) {
         // The reference harness adds each generated token's φ(k)vᵀ twice (model-spec §10.4).
         float kvWeight = basedDecode == BasedDecode.REFERENCE ? 2f : 1f;
-        attention.step(a, positions.length, kvWeight, states, out);
+        attention.step(a, positions.length, kvWeight, states, ws, out);
     }
 }

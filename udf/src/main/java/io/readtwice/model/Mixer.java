@@ -9,8 +9,8 @@ sealed interface Mixer permits BaseConv, PrefixLinearAttention, LinearAttention,
 
     MixerState newState();
 
-    void prefill(PackedBatch batch, float[] a, MixerState[] states, float[] out);
+    void prefill(PackedBatch batch, float[] a, MixerState[] states, Workspace ws, float[] out);
 
     /** One token per sequence; {@code positions[s]} = tokens sequence s has read before this one. */
-    void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, float[] out);
+    void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, Workspace ws, float[] out);
 }

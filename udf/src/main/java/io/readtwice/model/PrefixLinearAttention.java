@@ -31,7 +31,7 @@ final class PrefixLinearAttention implements Mixer {
     }
 
     @Override
-    public void prefill(PackedBatch batch, float[] a, MixerState[] states, float[] out) {
+    public void prefill(PackedBatch batch, float[] a, MixerState[] states, Workspace ws, float[] out) {
         // Encoder projections only for each sequence's first Me = min(M, T) rows (§4.2).
         int rows = batch.rows();
         int keyWidth = attention.keyWidth();
@@ -41,8 +41,8 @@ final class PrefixLinearAttention implements Mixer {
         for (int s = 0; s < sequences; s++) {
             encStart[s + 1] = encStart[s] + Math.min(encLength, batch.length(s));
         }
-        float[] kEnc = new float[encStart[sequences] * keyWidth];
-        float[] vEnc = new float[encStart[sequences] * valueWidth];
+        float[] kEnc = ws.get("pla.kEnc", encStart[sequences] * keyWidth);
+        float[] vEnc = ws.get("pla.vEnc", encStart[sequences] * valueWidth);
         if (encStart[sequences] == rows) {
             backend.linear(a, 0, rows, d, w.projKEnc(), keyWidth, null, kEnc, 0);
             backend.linear(a, 0, rows, d, w.projVEnc(), valueWidth, null, vEnc, 0);
@@ -54,7 +54,7 @@ final class PrefixLinearAttention implements Mixer {
                 backend.linear(a, from, encRows, d, w.projVEnc(), valueWidth, null, vEnc, encStart[s] * valueWidth);
             }
         }
-        attention.prefill(batch, a, kEnc, vEnc, encStart, maskedKeys(batch), states, out);
+        attention.prefill(batch, a, kEnc, vEnc, encStart, maskedKeys(batch), states, ws, out);
     }
 
     /**
@@ -73,7 +73,8 @@ final class PrefixLinearAttention implements Mixer {
 
     /** Decoding never touches the encoder again: a plain linear-attention step on the frozen state (§4.5). */
     @Override
-    public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, float[] out) {
-        attention.step(a, positions.length, 1f, states, out);
+    public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, Workspace ws,
+                     float[] out) {
+        attention.step(a, positions.length, 1f, states, ws, out);
     }
 }

@@ -25,21 +25,22 @@ final class SlidingWindowAttention implements Mixer {
     }
 
     @Override
-    public void prefill(PackedBatch batch, float[] a, MixerState[] states, float[] out) {
+    public void prefill(PackedBatch batch, float[] a, MixerState[] states, Workspace ws, float[] out) {
         int rows = batch.rows();
-        float[] qkv = new float[rows * 3 * d];
+        float[] qkv = ws.get("window.qkv", rows * 3 * d);
         backend.linear(a, 0, rows, d, w.wqkv(), 3 * d, null, qkv, 0);
-        float[] y = new float[rows * d];
+        float[] y = ws.get("window.y", rows * d);
         backend.slidingWindowPrefill(dims, qkv, batch.seqStart(), keys(states), values(states), y);
         backend.linear(y, 0, rows, d, w.outProj(), d, null, out, 0);
     }
 
     @Override
-    public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, float[] out) {
+    public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, Workspace ws,
+                     float[] out) {
         int batch = positions.length;
-        float[] qkv = new float[batch * 3 * d];
+        float[] qkv = ws.get("window.qkv", batch * 3 * d);
         backend.linear(a, 0, batch, d, w.wqkv(), 3 * d, null, qkv, 0);
-        float[] y = new float[batch * d];
+        float[] y = ws.get("window.y", batch * d);
         backend.slidingWindowStep(dims, qkv, positions, keys(states), values(states), y);
         backend.linear(y, 0, batch, d, w.outProj(), d, null, out, 0);
     }

@@ -44,27 +44,27 @@ final class TaylorAttention {
 
     /** Prefill; kEnc, vEnc, encStart and maskedKeys are PLA's encoder inputs, all null for Based. */
     void prefill(PackedBatch batch, float[] a, float[] kEnc, float[] vEnc, int[] encStart, int[] maskedKeys,
-                 MixerState[] states, float[] out) {
+                 MixerState[] states, Workspace ws, float[] out) {
         int rows = batch.rows();
-        float[][] qkv = project(a, rows);
-        float[] y = new float[rows * valueWidth()];
+        float[][] qkv = project(a, rows, ws);
+        float[] y = ws.get("taylor.y", rows * valueWidth());
         backend.linearAttentionPrefill(dims, qkv[0], qkv[1], qkv[2], kEnc, vEnc, batch.seqStart(), encStart,
                 maskedKeys, states(states), y);
         backend.linear(y, 0, rows, valueWidth(), outProj, d, null, out, 0);
     }
 
     /** One decode step; each generated key enters the numerator with weight kvWeight. */
-    void step(float[] a, int batch, float kvWeight, MixerState[] states, float[] out) {
-        float[][] qkv = project(a, batch);
-        float[] y = new float[batch * valueWidth()];
+    void step(float[] a, int batch, float kvWeight, MixerState[] states, Workspace ws, float[] out) {
+        float[][] qkv = project(a, batch, ws);
+        float[] y = ws.get("taylor.y", batch * valueWidth());
         backend.linearAttentionStep(dims, qkv[0], qkv[1], qkv[2], batch, kvWeight, states(states), y);
         backend.linear(y, 0, batch, valueWidth(), outProj, d, null, out, 0);
     }
 
-    private float[][] project(float[] a, int rows) {
-        float[] q = new float[rows * keyWidth()];
-        float[] k = new float[rows * keyWidth()];
-        float[] v = new float[rows * valueWidth()];
+    private float[][] project(float[] a, int rows, Workspace ws) {
+        float[] q = ws.get("taylor.q", rows * keyWidth());
+        float[] k = ws.get("taylor.k", rows * keyWidth());
+        float[] v = ws.get("taylor.v", rows * valueWidth());
         backend.linear(a, 0, rows, d, projQ, keyWidth(), null, q, 0);
         backend.linear(a, 0, rows, d, projK, keyWidth(), null, k, 0);
         backend.linear(a, 0, rows, d, projV, valueWidth(), null, v, 0);
