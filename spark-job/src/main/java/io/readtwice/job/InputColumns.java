@@ -28,11 +28,15 @@ import java.util.List;
  * @param answers      position of the gold answers column, or -1
  * @param prompt       position of the prompt text column, or -1
  * @param promptIds    position of the prompt ids column, or -1
+ * @param corrupt      position of Spark's {@code _corrupt_record} column (JSON/CSV lines it could not parse), or -1
  * @param passThrough  positions of the columns copied to the output
  * @param passNames    their names in the output (renamed "input_NAME" where they clash with an output column)
  */
 public record InputColumns(StructType schema, int id, int context, int question, int answers, int prompt,
-                           int promptIds, int[] passThrough, String[] passNames) implements Serializable {
+                           int promptIds, int corrupt, int[] passThrough, String[] passNames)
+        implements Serializable {
+    /** Where Spark's JSON and CSV readers put a line they cannot parse (spark.sql.columnNameOfCorruptRecord). */
+    static final String CORRUPT_RECORD = "_corrupt_record";
 
     static InputColumns resolve(StructType schema, AnswerOptions o, List<String> outputColumns) {
         int id = required(schema, o.idCol(), "--id-col");
@@ -86,7 +90,8 @@ public record InputColumns(StructType schema, int id, int context, int question,
             pass.add(i);
             names.add(outputColumns.contains(name) ? "input_" + name : name);
         }
-        return new InputColumns(schema, id, context, question, answers, prompt, promptIds,
+        int corrupt = Arrays.asList(schema.fieldNames()).indexOf(CORRUPT_RECORD);
+        return new InputColumns(schema, id, context, question, answers, prompt, promptIds, corrupt,
                 pass.stream().mapToInt(Integer::intValue).toArray(), names.toArray(String[]::new));
     }
 

@@ -74,8 +74,31 @@ public final class ReadTwice {
 
     /** Validates everything on the driver; the model is loaded here once to check its config and tensors. */
     public static Plan plan(SparkSession spark, StructType input, AnswerOptions options) {
-        options.validated();
+        return plan(spark, input, checkModel(spark, options));
+    }
+
+    /** A plan for a model already checked by {@link #checkModel}. */
+    public static Plan plan(SparkSession spark, StructType input, ModelCheck model) {
+        AnswerOptions options = model.options().validated();
         InputColumns columns = InputColumns.resolve(input, options, RowCodec.answerColumnNames());
+        JobCounters counters = new JobCounters(spark.sparkContext());
+        return new Plan(spark, options, columns, model.source(), model.config(), counters, model.driverLoad());
+    }
+
+    /**
+     * The options and model checked on the driver, before any input is read.
+     *
+     * @param driverLoad the driver's load for the check, e.g. "driver seconds=0.42" (empty when it was cached)
+     */
+    public record ModelCheck(AnswerOptions options, ModelSource source, ModelConfig config, String driverLoad) {
+    }
+
+    /**
+     * Checks the options and loads the model on the driver (through the per-JVM holder, so a local run's
+     * executor reuses it): a missing folder, a bad config.json or a missing or misshaped tensor fails here.
+     */
+    public static ModelCheck checkModel(SparkSession spark, AnswerOptions options) {
+        options.validated();
         ModelSource model = ModelSource.of(options.model(), spark.sparkContext().hadoopConfiguration());
         Path dir;
         try {
@@ -98,8 +121,7 @@ public final class ReadTwice {
         }
         String driverLoad = acquired.loadedNow()
                 ? String.format(java.util.Locale.ROOT, "driver seconds=%.3f", acquired.loadSeconds()) : "";
-        JobCounters counters = new JobCounters(spark.sparkContext());
-        return new Plan(spark, options, columns, model, acquired.model().config(), counters, driverLoad);
+        return new ModelCheck(options, model, acquired.model().config(), driverLoad);
     }
 
     /** Output column names that a run with these options writes, besides the pass-through columns. */

@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * {@code readtwice run}: read the rows → validate options, columns, model and output → answer → write Parquet →
- * summarize. Everything that can be wrong with the options, inputs, output or model fails before any executor work.
+ * {@code readtwice run}: validate options, model and output → read the rows and check the columns → answer →
+ * write Parquet → summarize. Everything that can be wrong with the options, inputs, output or model fails before any executor work.
  */
 public final class ReadTwiceJob {
     static final String ANSWER_STAGE = "answer_and_write";
@@ -53,16 +53,21 @@ public final class ReadTwiceJob {
         return builder.getOrCreate();
     }
 
-    /** Runs the job on {@code spark}; progress and the summary table go to {@code console}. */
+    /**
+     * Runs the job on {@code spark}; progress lines go to {@code console}. Checks come first, cheapest and most
+     * likely wrong first: options, the model (loaded on the driver), the output folder, then the input's schema
+     * against the column options. Only then are rows counted and answered.
+     */
     public static RunSummary run(SparkSession spark, JobOptions o, PrintWriter console) {
         o.validated();
         Map<String, Double> seconds = new LinkedHashMap<>();
-        Dataset<Row> input = timed(seconds, "read", () -> Inputs.read(spark, o.inputs(), o.inputFormat()));
-        ReadTwice.Plan plan = timed(seconds, "validate", () -> ReadTwice.plan(spark, input.schema(), o.answer()));
+        ReadTwice.ModelCheck model = timed(seconds, "check_model", () -> ReadTwice.checkModel(spark, o.answer()));
         timed(seconds, "check_output", () -> {
             Outputs.checkWritable(spark, o.output(), o.overwrite(), o.inputs());
             return null;
         });
+        Dataset<Row> input = timed(seconds, "read", () -> Inputs.read(spark, o.inputs(), o.inputFormat()));
+        ReadTwice.Plan plan = timed(seconds, "check_columns", () -> ReadTwice.plan(spark, input.schema(), model));
         long rowsIn = timed(seconds, "count", input::count);
         timed(seconds, ANSWER_STAGE, () -> {
             boolean local = spark.sparkContext().isLocal();

@@ -102,6 +102,11 @@ final class RowCodec implements Serializable {
         Object rawId = row.get(columns.id());
         String id = rawId == null ? null : rawId.toString();
         List<String> gold = null;
+        if (columns.corrupt() >= 0 && !row.isNullAt(columns.corrupt())) {
+            String line = row.get(columns.corrupt()).toString().strip();
+            return QaRequest.invalid(id, "malformed input record (bad JSON/CSV syntax, wrong types or invalid "
+                    + "UTF-8): " + (line.length() > 80 ? line.substring(0, 80) + "…" : line), null);
+        }
         try {
             gold = gold(row);
             if (id == null) {
