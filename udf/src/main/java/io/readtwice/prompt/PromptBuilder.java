@@ -122,6 +122,10 @@ public final class PromptBuilder implements Serializable {
         String context = nonBlank(fields, PromptFields.CONTEXT);
         String question = nonBlank(fields, PromptFields.QUESTION);
         String squadText = task == Task.SQUAD ? fields.get(PromptFields.SQUAD_TEXT) : null;
+        if (context.equals(squadText)) {
+            // The document column itself is named "text" (--context-col text): it is no harness completion prompt.
+            squadText = null;
+        }
         String origQuestion = fields.get(PromptFields.ORIG_QUESTION);
 
         if (task == Task.SQUAD && squadText != null) {

@@ -16,7 +16,8 @@ public final class PromptFields {
     public static final String ORIG_QUESTION = "orig_question";
     /**
      * SQuAD (hazyresearch/based-squad): the harness's whole completion prompt (paragraph + cloze statement); when
-     * absent it is built as {@code context + "\nQuestion: " + question + "\nAnswer:"}.
+     * absent, or equal to {@link #CONTEXT} (the document column itself is called {@code text}), it is built as
+     * {@code context + "\nQuestion: " + question + "\nAnswer:"}.
      */
     public static final String SQUAD_TEXT = "text";
 

@@ -143,6 +143,12 @@ class TaskTemplatesTest {
             assertEquals("Which city? Paris.\nParis.\nParis.\nQuestion: Which city?\nAnswer:",
                     prompt(Task.SQUAD, THREE, row("Paris.", "Which city?")));
         }
+
+        @Test
+        void aTextColumnThatIsTheContextItselfIsNoCompletionPrompt() {
+            assertEquals("Paris is big.\nQuestion: Which city?\nAnswer:", prompt(Task.SQUAD, DEFAULT,
+                    row("Paris is big.", "Which city?", PromptFields.SQUAD_TEXT, "Paris is big.")));
+        }
     }
 
     @Nested
