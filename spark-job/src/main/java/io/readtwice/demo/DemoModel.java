@@ -26,7 +26,7 @@ import java.util.SplittableRandom;
 public final class DemoModel {
     /** arXiv 2407.05483. */
     static final long SEED = 2407_05483L;
-    static final String VERSION = "demo-model-v1";
+    public static final String VERSION_NAME = "demo-model-v1";
     private static final String RESOURCES = "/io/readtwice/demo/";
 
     private DemoModel() {
@@ -44,13 +44,13 @@ public final class DemoModel {
 
     /** The model folder under {@code cacheRoot}, written on first use. */
     public static Path ensure(Path cacheRoot) {
-        Path dir = cacheRoot.resolve(VERSION);
+        Path dir = cacheRoot.resolve(VERSION_NAME);
         if (Files.isRegularFile(dir.resolve("model.safetensors")) && Files.isRegularFile(dir.resolve("config.json"))) {
             return dir;
         }
         try {
             Files.createDirectories(cacheRoot);
-            Path tmp = Files.createTempDirectory(cacheRoot, VERSION + ".tmp");
+            Path tmp = Files.createTempDirectory(cacheRoot, VERSION_NAME + ".tmp");
             try (InputStream config = resource("model-config.json")) {
                 Files.copy(config, tmp.resolve("config.json"));
             }
@@ -68,8 +68,12 @@ public final class DemoModel {
         }
     }
 
-    /** The default cache: $XDG_CACHE_HOME/readtwice or ~/.cache/readtwice. */
+    /** The default cache: system property readtwice.cache.dir, else $XDG_CACHE_HOME/readtwice or ~/.cache/readtwice. */
     public static Path defaultCacheRoot() {
+        String configured = System.getProperty("readtwice.cache.dir");
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured);
+        }
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("readtwice");

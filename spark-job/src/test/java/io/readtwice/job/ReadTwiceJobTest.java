@@ -303,5 +303,19 @@ class ReadTwiceJobTest {
         assertEquals(rows.get(0).<String>getAs("generation"),
                 answers.filter(col("id").equalTo("1")).first().getAs("generation"),
                 "the library gives what the job wrote");
+
+        // the Spark ML Transformer: the same options as params, in a Pipeline
+        io.readtwice.ml.ReadTwiceTransformer transformer = new io.readtwice.ml.ReadTwiceTransformer()
+                .setOption("model", JobTestSupport.golden("tiny-gpt2-jrt").toString())
+                .setOption("maxNewTokens", 3);
+        assertEquals(options, transformer.options());
+        org.apache.spark.ml.PipelineModel pipeline = new org.apache.spark.ml.Pipeline()
+                .setStages(new org.apache.spark.ml.PipelineStage[]{transformer}).fit(in);
+        Dataset<Row> viaPipeline = pipeline.transform(in);
+        assertEquals(answers.schema(), viaPipeline.schema());
+        assertEquals(rows.get(1).<String>getAs("generation"),
+                viaPipeline.filter(col("id").equalTo("2")).first().getAs("generation"));
+        assertEquals(transformer.options(), ((io.readtwice.ml.ReadTwiceTransformer) transformer
+                .copy(org.apache.spark.ml.param.ParamMap.empty())).options());
     }
 }

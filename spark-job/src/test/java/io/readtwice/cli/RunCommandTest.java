@@ -1,0 +1,94 @@
+package io.readtwice.cli;
+
+import io.readtwice.demo.DemoModel;
+import io.readtwice.job.AnswerOptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The run and demo commands through the command line, each with its own local Spark session. */
+class RunCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void helpListsTheOptions() {
+        CliTestSupport.Run run = CliTestSupport.run("run", "--help");
+        assertEquals(0, run.exitCode(), run.toString());
+        for (String option : List.of("--input", "--input-format", "--output", "--model", "--task", "--strategy",
+                "--template", "--cut", "--context-tokens", "--max-length", "--id-col", "--context-col",
+                "--question-col", "--answers-col", "--prompt-col", "--prompt-ids-col", "--max-new-tokens", "--stop",
+                "--logprobs", "--jrt-padding", "--based-decode", "--backend", "--batch-tokens", "--partitions",
+                "--on-error", "--overwrite", "--conf")) {
+            assertTrue(run.out().contains(option), option + " in\n" + run.out());
+        }
+    }
+
+    @Test
+    void badOptionsExitTwoWithOneLineBeforeSparkStarts() {
+        String model = CliTestSupport.golden("tiny-gpt2-jrt").toString();
+        CliTestSupport.Run gpu = CliTestSupport.run("run", "--input", "x.jsonl", "--output", tmp.resolve("o")
+                .toString(), "--model", model, "--backend", "gpu");
+        assertEquals(2, gpu.exitCode(), gpu.toString());
+        assertEquals("readtwice run: --backend gpu: no GPU backend in this build; use --backend cpu (or auto)",
+                gpu.err().strip());
+        CliTestSupport.Run strategy = CliTestSupport.run("run", "--input", "x.jsonl", "--output", "o", "--model",
+                model, "--strategy", "thrice");
+        assertEquals(2, strategy.exitCode(), strategy.toString());
+        assertTrue(strategy.err().startsWith("readtwice run: --strategy: unknown prompt strategy 'thrice'"),
+                strategy.err());
+        CliTestSupport.Run missing = CliTestSupport.run("run", "--input", "x.jsonl");
+        assertEquals(2, missing.exitCode());
+        assertTrue(missing.err().contains("Missing required options"), missing.err());
+    }
+
+    @Test
+    void aLocalRunPrintsTheSummary() throws Exception {
+        Path input = tmp.resolve("in.jsonl");
+        Files.writeString(input, """
+                {"id": "a", "context": "The Eiffel Tower is in Paris.", "question": "Where is it?", "answers": ["Paris"]}
+                {"id": "b", "context": "Rome is in Italy.", "question": "Where is Rome?", "answers": ["Italy"]}
+                {"id": "c", "context": "", "question": "Why?", "answers": []}
+                """);
+        Path output = tmp.resolve("out");
+        CliTestSupport.Run run = CliTestSupport.run("run", "--input", input.toString(), "--output",
+                output.toString(), "--model", CliTestSupport.golden("tiny-gpt2-jrt").toString(), "--task", "squad",
+                "--strategy", "twice", "--max-new-tokens", "3", "--conf", "spark.master=local[2]",
+                "--conf", "spark.ui.enabled=false");
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.out().contains("rows           3 in, 3 out, 2 ok, 1 failed"), run.out());
+        assertTrue(run.out().contains("squad      twice"), run.out());
+        assertTrue(run.out().contains("field 'context' is empty"), run.out());
+        assertTrue(Files.exists(output.resolve("_readtwice_summary.json")));
+
+        CliTestSupport.Run again = CliTestSupport.run("run", "--input", input.toString(), "--output",
+                output.toString(), "--model", CliTestSupport.golden("tiny-gpt2-jrt").toString(),
+                "--conf", "spark.master=local[2]", "--conf", "spark.ui.enabled=false");
+        assertEquals(2, again.exitCode(), again.toString());
+        assertTrue(again.err().contains("already exists; pass --overwrite"), again.err());
+    }
+
+    @Test
+    void demoSaysItsModelIsUntrained() {
+        System.setProperty("readtwice.cache.dir", tmp.resolve("cache").toString());
+        try {
+            CliTestSupport.Run run = CliTestSupport.run("demo", "--rows", "4", "--max-new-tokens", "2",
+                    "--output", tmp.resolve("demo-out").toString(), "--conf", "spark.master=local[2]",
+                    "--conf", "spark.ui.enabled=false");
+            assertEquals(0, run.exitCode(), run.toString());
+            assertTrue(run.out().startsWith("readtwice demo: UNTRAINED MODEL."), run.out());
+            assertTrue(run.out().contains("56ddde6b9a695914005b9628"), run.out());
+            assertTrue(run.out().contains("rows           4 in, 4 out, 4 ok, 0 failed"), run.out());
+            assertTrue(Files.exists(tmp.resolve("cache").resolve(DemoModel.VERSION_NAME).resolve("model.safetensors")));
+        } finally {
+            System.clearProperty("readtwice.cache.dir");
+        }
+        assertEquals(AnswerOptions.DEFAULT_BATCH_TOKENS, AnswerOptions.builder().build().batchTokens());
+    }
+}
