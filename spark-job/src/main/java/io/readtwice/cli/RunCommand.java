@@ -14,11 +14,17 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 
 /**
@@ -149,6 +155,10 @@ final class RunCommand implements Callable<Integer> {
             description = "Spark setting, e.g. spark.master=local[2] or spark.hadoop.fs.s3a.endpoint=…; repeatable.")
     Map<String, String> conf = new LinkedHashMap<>();
 
+    @Option(names = "--properties", paramLabel = "FILE",
+            description = "Spark settings from a properties file (e.g. conf/local.properties); --conf wins.")
+    Path properties;
+
     @Option(names = "--quiet", description = "No progress lines while answering.")
     boolean quiet;
 
@@ -197,7 +207,25 @@ final class RunCommand implements Callable<Integer> {
                 .maxNewTokens(maxNewTokens).stops(stopSequences()).logprobs(logprobs).jrtPadding(jrtPadding)
                 .basedDecode(basedDecode).batchTokens(batchTokens).partitions(partitions).onError(onError)
                 .build();
-        return new JobOptions(inputs, inputFormat, output, overwrite, conf, answer, !quiet);
+        return new JobOptions(inputs, inputFormat, output, overwrite, sparkConf(properties, conf), answer, !quiet);
+    }
+
+    /** Settings from the properties file, then --conf on top. */
+    static Map<String, String> sparkConf(Path file, Map<String, String> conf) {
+        Map<String, String> merged = new LinkedHashMap<>();
+        if (file != null) {
+            Properties p = new Properties();
+            try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                p.load(in);
+            } catch (IOException e) {
+                throw new ReadTwiceException("--properties " + file + ": cannot read it (" + e.getMessage() + ")");
+            }
+            for (String key : p.stringPropertyNames()) {
+                merged.put(key, p.getProperty(key).strip());
+            }
+        }
+        merged.putAll(conf);
+        return merged;
     }
 
     private List<String> stopSequences() {
