@@ -10,6 +10,8 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -29,6 +31,7 @@ import java.util.NoSuchElementException;
 final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
     /** Rows read before answering; batches are packed and sorted by length within a chunk. */
     static final int CHUNK_ROWS = 512;
+    private static final Logger LOG = LoggerFactory.getLogger(AnswerPartitions.class);
 
     private final ModelSource model;
     private final AnswerSettings settings;
@@ -50,8 +53,12 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
         TaskContext task = TaskContext.get();
         int threads = task == null ? 1 : Math.max(1, task.cpus());
         ModelHolder.Acquired acquired = ModelHolder.acquire(model.localDir(), settings.backend(), threads);
-        if (acquired.loadedNow() && counters != null) {
-            counters.modelLoads.add(loadRecord(acquired.loadSeconds()));
+        if (acquired.loadedNow()) {
+            String record = loadRecord(acquired.loadSeconds());
+            LOG.info("readtwice: loaded model {} ({})", model.uri(), record);
+            if (counters != null) {
+                counters.modelLoads.add(record);
+            }
         }
         Answerer answerer = new Answerer(acquired.model(), settings);
         return new Iterator<>() {
