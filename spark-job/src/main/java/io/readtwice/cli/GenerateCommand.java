@@ -25,7 +25,6 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -38,9 +37,6 @@ import java.util.concurrent.Callable;
         sortOptions = false,
         usageHelpAutoWidth = true)
 final class GenerateCommand implements Callable<Integer> {
-
-    /** The value of --stop that turns stop sequences off. */
-    static final String NO_STOP = "none";
 
     @Spec
     CommandSpec spec;
@@ -71,7 +67,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--stop", paramLabel = "STR",
             description = "Stop once the generated text contains STR; repeatable. The escapes \\n, \\t, \\r and \\\\ "
-                    + "are interpreted. '" + NO_STOP + "' disables stopping (default: one stop, \\n).")
+                    + "are interpreted. '" + StopSequences.NONE + "' disables stopping (default: one stop, \\n).")
     List<String> stops;
 
     @Option(names = "--logprobs", paramLabel = "K", defaultValue = "0",
@@ -139,49 +135,11 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** The stop sequences: none for {@code --stop none}, the paper's "\n" when the option is absent. */
     List<String> stopSequences() {
-        if (stops == null || stops.isEmpty()) {
-            return List.of("\n");
+        try {
+            return StopSequences.parse(stops);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
         }
-        if (stops.contains(NO_STOP)) {
-            if (stops.size() > 1) {
-                throw usage("--stop " + NO_STOP + " cannot be combined with other stop sequences");
-            }
-            return List.of();
-        }
-        List<String> result = new ArrayList<>(stops.size());
-        for (String stop : stops) {
-            String unescaped = unescape(stop);
-            if (unescaped.isEmpty()) {
-                throw usage("--stop must not be empty");
-            }
-            result.add(unescaped);
-        }
-        return result;
-    }
-
-    /** Interprets \n, \t, \r and \\ so that {@code --stop '\n'} means a newline; other backslashes stay as typed. */
-    static String unescape(String value) {
-        StringBuilder sb = new StringBuilder(value.length());
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '\\' && i + 1 < value.length()) {
-                char next = value.charAt(i + 1);
-                String replacement = switch (next) {
-                    case 'n' -> "\n";
-                    case 't' -> "\t";
-                    case 'r' -> "\r";
-                    case '\\' -> "\\";
-                    default -> null;
-                };
-                if (replacement != null) {
-                    sb.append(replacement);
-                    i++;
-                    continue;
-                }
-            }
-            sb.append(c);
-        }
-        return sb.toString();
     }
 
     /** Parses "1,2,3" (spaces and surrounding brackets allowed, so a JSON array can be pasted). */

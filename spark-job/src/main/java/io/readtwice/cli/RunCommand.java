@@ -20,7 +20,6 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +83,8 @@ final class RunCommand implements Callable<Integer> {
     int contextTokens;
 
     @Option(names = "--max-length", paramLabel = "N", defaultValue = "" + AnswerOptions.DEFAULT_MAX_LENGTH,
-            description = "Most prompt plus generated tokens per row; longer rows fail (default: ${DEFAULT-VALUE}).")
+            description = "Most prompt plus generated tokens per row: prompts are left-truncated to this minus "
+                    + "--max-new-tokens; longer pre-tokenized prompts fail (default: ${DEFAULT-VALUE}).")
     int maxLength;
 
     @Option(names = "--id-col", paramLabel = "COL", defaultValue = "id",
@@ -229,20 +229,10 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private List<String> stopSequences() {
-        if (stops == null || stops.isEmpty()) {
-            return List.of("\n");
+        try {
+            return StopSequences.parse(stops);
+        } catch (IllegalArgumentException e) {
+            throw new ReadTwiceException(e.getMessage());
         }
-        if (stops.contains(GenerateCommand.NO_STOP)) {
-            if (stops.size() > 1) {
-                throw new ReadTwiceException("--stop " + GenerateCommand.NO_STOP
-                        + " cannot be combined with other stop sequences");
-            }
-            return List.of();
-        }
-        List<String> result = new ArrayList<>();
-        for (String stop : stops) {
-            result.add(GenerateCommand.unescape(stop));
-        }
-        return result;
     }
 }

@@ -70,14 +70,14 @@ class GenerateCommandOptionsTest {
 
     @Test
     void stopEscapes() {
-        assertEquals("\n", GenerateCommand.unescape("\\n"));
-        assertEquals("a\tb", GenerateCommand.unescape("a\\tb"));
-        assertEquals("\\", GenerateCommand.unescape("\\\\"));
-        assertEquals("\\n", GenerateCommand.unescape("\\\\n"), "an escaped backslash followed by n");
-        assertEquals("\r\n", GenerateCommand.unescape("\\r\\n"));
-        assertEquals("\\x", GenerateCommand.unescape("\\x"), "unknown escapes stay as typed");
-        assertEquals("end\\", GenerateCommand.unescape("end\\"));
-        assertEquals("\n", GenerateCommand.unescape("\n"), "a real newline passes through");
+        assertEquals("\n", StopSequences.unescape("\\n"));
+        assertEquals("a\tb", StopSequences.unescape("a\\tb"));
+        assertEquals("\\", StopSequences.unescape("\\\\"));
+        assertEquals("\\n", StopSequences.unescape("\\\\n"), "an escaped backslash followed by n");
+        assertEquals("\r\n", StopSequences.unescape("\\r\\n"));
+        assertEquals("\\x", StopSequences.unescape("\\x"), "unknown escapes stay as typed");
+        assertEquals("end\\", StopSequences.unescape("end\\"));
+        assertEquals("\n", StopSequences.unescape("\n"), "a real newline passes through");
     }
 
     @Test
