@@ -1,10 +1,10 @@
 package io.readtwice.cli;
 
+import io.readtwice.job.JobTestSupport;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 
 /** Runs the command line in-process with captured output, and finds the shared golden data. */
 final class CliTestSupport {
@@ -29,21 +29,7 @@ final class CliTestSupport {
         return new Run(code, out.toString(), err.toString());
     }
 
-    /** The shared docs/data folder: system property {@code readtwice.shared}, else the nearest {@code shared/golden} above. */
-    static Path sharedDir() {
-        String property = System.getProperty("readtwice.shared");
-        if (property != null && Files.isDirectory(Paths.get(property, "golden"))) {
-            return Paths.get(property);
-        }
-        for (Path dir = Paths.get("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isDirectory(dir.resolve("shared/golden"))) {
-                return dir.resolve("shared");
-            }
-        }
-        throw new IllegalStateException("cannot find shared/golden (set -Dreadtwice.shared=DIR)");
-    }
-
     static Path golden(String name) {
-        return sharedDir().resolve("golden").resolve(name);
+        return JobTestSupport.golden(name);
     }
 }

@@ -15,13 +15,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Shared pieces of the Spark job tests: the golden folder, a SQuAD subset, a local session. */
-final class JobTestSupport {
+public final class JobTestSupport {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private JobTestSupport() {
     }
 
-    static Path shared() {
+    public static Path shared() {
         String property = System.getProperty("readtwice.shared");
         if (property != null && Files.isDirectory(Path.of(property, "golden"))) {
             return Path.of(property);
@@ -36,7 +36,7 @@ final class JobTestSupport {
         throw new IllegalStateException("cannot find shared/golden: set -Dreadtwice.shared=<path to shared/>");
     }
 
-    static Path golden(String model) {
+    public static Path golden(String model) {
         return shared().resolve("golden").resolve(model);
     }
 
