@@ -16,11 +16,23 @@ public interface Backend {
 
     String name();
 
+    /**
+     * Stores a weight matrix {@code [rows, cols]} (nn.Linear's {@code [out, in]}) for this backend, once per model.
+     * The values may be referenced rather than copied: don't change them afterwards.
+     */
+    Matrix matrix(float[] values, int rows, int cols, WeightPrecision precision);
+
     /** {@code y[rows, out] = x[rows, in] · wᵀ + bias}; w is {@code [out, in]}; bias may be null. */
-    void linear(float[] x, int xOffset, int rows, int in, float[] w, int out, float[] bias, float[] y, int yOffset);
+    void linear(float[] x, int xOffset, int rows, Matrix w, float[] bias, float[] y, int yOffset);
+
+    /** {@link #linear(float[], int, int, Matrix, float[], float[], int)} with float32 weights given as an array. */
+    default void linear(float[] x, int xOffset, int rows, int in, float[] w, int out, float[] bias, float[] y,
+                        int yOffset) {
+        linear(x, xOffset, rows, matrix(w, out, in, WeightPrecision.FP32), bias, y, yOffset);
+    }
 
     /** {@code out[t] = table[tokens[t]]}; table is {@code [V, d]}. */
-    void embed(float[] table, int d, int[] tokens, float[] out);
+    void embed(Matrix table, int[] tokens, float[] out);
 
     /** {@code residual += h} over {@code n} floats (the fp32 residual stream, spec §2). */
     void addInPlace(float[] residual, float[] h, int n);

@@ -1,6 +1,8 @@
 package io.readtwice.kernels;
 
+import io.readtwice.kernels.cpu.Bf16Matrix;
 import io.readtwice.kernels.cpu.CpuMath;
+import io.readtwice.kernels.cpu.F32Matrix;
 import io.readtwice.kernels.cpu.Gemm;
 import io.readtwice.kernels.cpu.MixerKernels;
 import io.readtwice.kernels.cpu.Parallel;
@@ -33,19 +35,25 @@ public final class CpuBackend implements Backend {
         return "cpu(" + parallel.threads() + " threads, " + Gemm.implementation() + ")";
     }
 
-    /** Splits the output columns over the pool; each block is one single-threaded BLAS call. */
     @Override
-    public void linear(float[] x, int xOffset, int rows, int in, float[] w, int out, float[] bias, float[] y,
-                       int yOffset) {
+    public Matrix matrix(float[] values, int rows, int cols, WeightPrecision precision) {
+        return precision == WeightPrecision.BF16 ? Bf16Matrix.of(values, rows, cols)
+                : new F32Matrix(values, rows, cols);
+    }
+
+    /** Splits the output columns over the pool; each block is one single-threaded product. */
+    @Override
+    public void linear(float[] x, int xOffset, int rows, Matrix w, float[] bias, float[] y, int yOffset) {
+        int out = w.rows();
         int blocks = Math.min(parallel.threads(), out / MIN_COLUMNS_PER_TASK);
-        if (blocks <= 1 || (long) rows * in * out < MIN_MULTIPLY_ADDS_TO_SPLIT) {
-            Gemm.linear(x, xOffset, rows, in, w, out, bias, y, yOffset);
+        if (blocks <= 1 || (long) rows * w.cols() * out < MIN_MULTIPLY_ADDS_TO_SPLIT) {
+            Gemm.linear(x, xOffset, rows, w, 0, out, bias, y, yOffset);
             return;
         }
         parallel.forEach(blocks, b -> {
             int from = columnBoundary(out, b, blocks);
             int to = columnBoundary(out, b + 1, blocks);
-            Gemm.linearColumns(x, xOffset, rows, in, w, from, to, out, bias, y, yOffset);
+            Gemm.linear(x, xOffset, rows, w, from, to, bias, y, yOffset);
         });
     }
 
@@ -55,9 +63,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void embed(float[] table, int d, int[] tokens, float[] out) {
+    public void embed(Matrix table, int[] tokens, float[] out) {
+        int d = table.cols();
         for (int t = 0; t < tokens.length; t++) {
-            System.arraycopy(table, tokens[t] * d, out, t * d, d);
+            if (table instanceof F32Matrix f) {
+                System.arraycopy(f.values(), tokens[t] * d, out, t * d, d);
+            } else {
+                ((Bf16Matrix) table).widenRows(tokens[t], tokens[t] + 1, out, t * d);
+            }
         }
     }
 

@@ -35,17 +35,21 @@ public final class TimedBackend implements Backend {
     }
 
     @Override
-    public void linear(float[] x, int xOffset, int rows, int in, float[] w, int out, float[] bias, float[] y,
-                       int yOffset) {
+    public Matrix matrix(float[] values, int rows, int cols, WeightPrecision precision) {
+        return inner.matrix(values, rows, cols, precision);
+    }
+
+    @Override
+    public void linear(float[] x, int xOffset, int rows, Matrix w, float[] bias, float[] y, int yOffset) {
         long t = System.nanoTime();
-        inner.linear(x, xOffset, rows, in, w, out, bias, y, yOffset);
+        inner.linear(x, xOffset, rows, w, bias, y, yOffset);
         add("linear", t);
     }
 
     @Override
-    public void embed(float[] table, int d, int[] tokens, float[] out) {
+    public void embed(Matrix table, int[] tokens, float[] out) {
         long t = System.nanoTime();
-        inner.embed(table, d, tokens, out);
+        inner.embed(table, tokens, out);
         add("embed", t);
     }
 

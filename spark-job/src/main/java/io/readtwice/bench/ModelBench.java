@@ -1,6 +1,7 @@
 package io.readtwice.bench;
 
 import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.kernels.cpu.Roofline;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.model.LanguageModel;
@@ -28,16 +29,21 @@ public final class ModelBench {
     private final long weightBytes;
     private final int threads;
 
-    public ModelBench(LanguageModel model, ModelWeights weights, int threads) {
+    /**
+     * @param weightBytes bytes of weights a decode step reads, from {@link #weightBytes}; taken before the float32
+     *                    arrays are dropped, so that bf16 runs show their real footprint
+     */
+    public ModelBench(LanguageModel model, long weightBytes, int threads) {
         this.model = model;
         this.config = model.config();
-        this.weightBytes = weightBytes(weights);
+        this.weightBytes = weightBytes;
         this.threads = threads;
     }
 
     /** Measurements of one (prompt length, batch) configuration, as the --json object's fields. */
     public Map<String, Object> run(int promptTokens, int batch, int newTokens, int warmup, int repeats) {
         List<int[]> prompts = prompts(promptTokens, batch);
+        resetPeakRss();
         long[] prefillNanos = new long[repeats];
         long[] decodeNanos = new long[repeats];
         for (int r = -warmup; r < repeats; r++) {
@@ -68,6 +74,7 @@ public final class ModelBench {
 
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("backend", model.backend().name());
+        out.put("weights", model.precision().label());
         out.put("threads", threads);
         out.put("prompt_tokens", promptTokens);
         out.put("batch", batch);
@@ -118,14 +125,17 @@ public final class ModelBench {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
     }
 
-    /** Bytes a decode step reads: every weight array, the embedding once (it is also the lm_head). */
-    static long weightBytes(ModelWeights w) {
+    /**
+     * Bytes a decode step reads: every weight array, the embedding once (it is also the lm_head), at the storage's
+     * bytes per weight (the norms and biases, a few thousand floats, are counted at the same width).
+     */
+    public static long weightBytes(ModelWeights w, WeightPrecision precision) {
         long floats = w.embedding().length + w.lnF().length;
         for (ModelWeights.LayerWeights layer : w.layers()) {
             floats += layer.norm1().length + layer.norm2().length + layer.fc1().length + layer.fc2().length;
             floats += mixerFloats(layer.mixer());
         }
-        return floats * Float.BYTES;
+        return floats * (precision == WeightPrecision.BF16 ? 2 : Float.BYTES);
     }
 
     private static long mixerFloats(ModelWeights.MixerWeights m) {
@@ -141,6 +151,19 @@ public final class ModelBench {
             return (long) s.wqkv().length + s.outProj().length;
         }
         throw new IllegalArgumentException("unknown mixer " + m);
+    }
+
+    /**
+     * Starts the peak-RSS window at this configuration's runs: collects what earlier work left (e.g. the float32
+     * arrays a bf16 model was made from) and resets VmHWM (Linux: "5" to /proc/self/clear_refs).
+     */
+    private static void resetPeakRss() {
+        System.gc();
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            // Not Linux or not allowed: the peak then covers the whole process.
+        }
     }
 
     /** The process's peak resident set (VmHWM), or -1 where /proc is not available. */

@@ -11,6 +11,7 @@ import io.readtwice.generate.GenerationOptions;
 import io.readtwice.generate.Generator;
 import io.readtwice.generate.JrtPadding;
 import io.readtwice.kernels.CpuBackend;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.ModelConfig;
@@ -84,12 +85,23 @@ final class GenerateCommand implements Callable<Integer> {
                     + "reference's double kv-state update) (default: consistent; ignored for other models).")
     BasedDecode basedDecode;
 
+    @Option(names = "--weights", paramLabel = "TYPE", defaultValue = "fp32",
+            description = "Weight storage in memory: fp32 or bf16 (half the memory; exact for bf16 checkpoints) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String weights;
+
     @Option(names = "--json", description = "Print one JSON object with ids, log-probabilities and text.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         List<String> stopSequences = stopSequences();
+        WeightPrecision precision;
+        try {
+            precision = WeightPrecision.parse(weights);
+        } catch (IllegalArgumentException e) {
+            throw usage("--weights: " + e.getMessage());
+        }
         if (maxNewTokens < 1) {
             throw usage("--max-new-tokens must be at least 1, got " + maxNewTokens);
         }
@@ -117,7 +129,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw usage("--logprobs " + logprobs + " exceeds the vocabulary size " + config.paddedVocab());
         }
 
-        LanguageModel languageModel = new LanguageModel(config, checkpoint.weights(), new CpuBackend());
+        LanguageModel languageModel = new LanguageModel(config, checkpoint.weights(), new CpuBackend(), precision);
         Generator generator = new Generator(languageModel, tokenizer::decode);
         JrtPadding padding = jrtPadding != null ? jrtPadding : config.isJrt() ? JrtPadding.LEFT : JrtPadding.NONE;
         GenerationOptions options = new GenerationOptions(maxNewTokens, stopSequences, logprobs, padding, basedDecode);

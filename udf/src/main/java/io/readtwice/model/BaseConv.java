@@ -1,22 +1,32 @@
 package io.readtwice.model;
 
 import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.Matrix;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.ModelWeights.BaseConvWeights;
 
 /** BaseConv (model-spec §3): in_proj → (u1, u2); silu(causal conv(u1)) ⊙ u2 → out_proj. */
 final class BaseConv implements Mixer {
     private final Backend backend;
-    private final BaseConvWeights w;
     private final int d;
     private final int channels;
     private final int kernel;
+    private final Matrix inProj;
+    private final float[] inBias;
+    private final float[] conv;
+    private final Matrix outProj;
+    private final float[] outBias;
 
-    BaseConv(Backend backend, ModelConfig config, BaseConvWeights w) {
+    BaseConv(Backend backend, ModelConfig config, BaseConvWeights w, WeightPrecision precision) {
         this.backend = backend;
-        this.w = w;
         this.d = config.dModel();
         this.channels = config.baseConv().convChannels(d);
         this.kernel = config.baseConv().kernelSize();
+        this.inProj = backend.matrix(w.inProj(), 2 * channels, d, precision);
+        this.inBias = w.inBias();
+        this.conv = w.conv();
+        this.outProj = backend.matrix(w.outProj(), d, channels, precision);
+        this.outBias = w.outBias();
     }
 
     @Override
@@ -28,10 +38,10 @@ final class BaseConv implements Mixer {
     public void prefill(PackedBatch batch, float[] a, MixerState[] states, Workspace ws, float[] out) {
         int rows = batch.rows();
         float[] z = ws.get("conv.z", rows * 2 * channels);
-        backend.linear(a, 0, rows, d, w.inProj(), 2 * channels, w.inBias(), z, 0);
+        backend.linear(a, 0, rows, inProj, inBias, z, 0);
         float[] gated = ws.get("conv.gated", rows * channels);
-        backend.baseConvPrefill(z, batch.seqStart(), channels, w.conv(), kernel, tails(states), gated);
-        backend.linear(gated, 0, rows, channels, w.outProj(), d, w.outBias(), out, 0);
+        backend.baseConvPrefill(z, batch.seqStart(), channels, conv, kernel, tails(states), gated);
+        backend.linear(gated, 0, rows, outProj, outBias, out, 0);
     }
 
     @Override
@@ -39,10 +49,10 @@ final class BaseConv implements Mixer {
                      float[] out) {
         int batch = positions.length;
         float[] z = ws.get("conv.z", batch * 2 * channels);
-        backend.linear(a, 0, batch, d, w.inProj(), 2 * channels, w.inBias(), z, 0);
+        backend.linear(a, 0, batch, inProj, inBias, z, 0);
         float[] gated = ws.get("conv.gated", batch * channels);
-        backend.baseConvStep(z, batch, channels, w.conv(), kernel, tails(states), gated);
-        backend.linear(gated, 0, batch, channels, w.outProj(), d, w.outBias(), out, 0);
+        backend.baseConvStep(z, batch, channels, conv, kernel, tails(states), gated);
+        backend.linear(gated, 0, batch, outProj, outBias, out, 0);
     }
 
     private static float[][] tails(MixerState[] states) {

@@ -1,6 +1,8 @@
 package io.readtwice.model;
 
 import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.Matrix;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.ModelWeights.BaseConvWeights;
 import io.readtwice.model.ModelWeights.LayerWeights;
 import io.readtwice.model.ModelWeights.LinearAttentionWeights;
@@ -20,33 +22,59 @@ import java.util.List;
  */
 public final class LanguageModel {
     private final ModelConfig config;
-    private final ModelWeights weights;
     private final Backend backend;
-    private final Mixer[] mixers;
+    private final WeightPrecision precision;
     private final int d;
+    /** The word embeddings [Vp, d], also the tied lm_head. */
+    private final Matrix embedding;
+    private final float[] lnF;
+    private final Layer[] layers;
 
+    /** One prenorm block with its weights in the backend's storage. */
+    private record Layer(float[] norm1, float[] norm2, Matrix fc1, Matrix fc2, Mixer mixer) {
+    }
+
+    /** A model with float32 weights. */
     public LanguageModel(ModelConfig config, ModelWeights weights, Backend backend) {
+        this(config, weights, backend, WeightPrecision.FP32);
+    }
+
+    /**
+     * A model whose weight matrices the backend stores in {@code precision}. The model keeps only the backend's
+     * matrices and the small vectors, so with bf16 the caller's float32 arrays can be dropped afterwards.
+     */
+    public LanguageModel(ModelConfig config, ModelWeights weights, Backend backend, WeightPrecision precision) {
         this.config = config;
-        this.weights = weights;
         this.backend = backend;
+        this.precision = precision;
         this.d = config.dModel();
-        this.mixers = new Mixer[config.nLayer()];
-        for (int i = 0; i < mixers.length; i++) {
-            mixers[i] = mixer(weights.layers().get(i).mixer());
+        this.embedding = backend.matrix(weights.embedding(), config.paddedVocab(), d, precision);
+        this.lnF = weights.lnF();
+        int hidden = config.mlpHidden();
+        this.layers = new Layer[config.nLayer()];
+        for (int i = 0; i < layers.length; i++) {
+            LayerWeights lw = weights.layers().get(i);
+            layers[i] = new Layer(lw.norm1(), lw.norm2(), backend.matrix(lw.fc1(), 2 * hidden, d, precision),
+                    backend.matrix(lw.fc2(), d, hidden, precision), mixer(lw.mixer()));
         }
     }
 
     private Mixer mixer(ModelWeights.MixerWeights w) {
         if (w instanceof BaseConvWeights conv) {
-            return new BaseConv(backend, config, conv);
+            return new BaseConv(backend, config, conv, precision);
         } else if (w instanceof PrefixLinearAttentionWeights pla) {
-            return new PrefixLinearAttention(backend, config, pla);
+            return new PrefixLinearAttention(backend, config, pla, precision);
         } else if (w instanceof LinearAttentionWeights based) {
-            return new LinearAttention(backend, config, based);
+            return new LinearAttention(backend, config, based, precision);
         } else {
-            return new SlidingWindowAttention(backend, config, (SlidingWindowWeights) w);
+            return new SlidingWindowAttention(backend, config, (SlidingWindowWeights) w, precision);
         }
     }
+
+    public WeightPrecision precision() {
+        return precision;
+    }
+
 
     public ModelConfig config() {
         return config;
@@ -86,7 +114,7 @@ public final class LanguageModel {
         int rows = batch.rows();
         Workspace ws = new Workspace();
         float[] residual = forward(batch.tokens(), rows, ws, (layer, a, out) ->
-                mixers[layer].prefill(batch, a, layerStates(states, layer), ws, out), observer);
+                layers[layer].mixer().prefill(batch, a, layerStates(states, layer), ws, out), observer);
         for (int s = 0; s < states.size(); s++) {
             states.get(s).advance(batch.length(s));
         }
@@ -113,7 +141,7 @@ public final class LanguageModel {
         }
         Workspace ws = new Workspace();
         float[] residual = forward(tokens, batch, ws, (layer, a, out) ->
-                mixers[layer].step(a, positions, layerStates(states, layer), basedDecode, ws, out), null);
+                layers[layer].mixer().step(a, positions, layerStates(states, layer), basedDecode, ws, out), null);
         for (SequenceState state : states) {
             state.advance(1);
         }
@@ -129,55 +157,55 @@ public final class LanguageModel {
     private float[] forward(int[] tokens, int rows, Workspace ws, MixerCall mixerCall, LayerObserver observer) {
         int n = rows * d;
         float[] h = ws.get("h", n);
-        backend.embed(weights.embedding(), d, tokens, h);
+        backend.embed(embedding, tokens, h);
         float[] residual = ws.get("residual", n);
         Arrays.fill(residual, 0, n, 0f);
         float[] a = ws.get("a", n);
         float[] m = ws.get("m", n);
         float eps = config.normEps();
-        for (int layer = 0; layer < mixers.length; layer++) {
-            LayerWeights lw = weights.layers().get(layer);
-            backend.addInPlace(residual, h, n);                    // res = h + res (res starts at 0)
-            backend.rmsNorm(residual, rows, d, lw.norm1(), eps, a); // a = norm1(res)
+        for (int layer = 0; layer < layers.length; layer++) {
+            Layer l = layers[layer];
+            backend.addInPlace(residual, h, n);                     // res = h + res (res starts at 0)
+            backend.rmsNorm(residual, rows, d, l.norm1(), eps, a);  // a = norm1(res)
             mixerCall.run(layer, a, m);                             // m = mixer(a)
             backend.addInPlace(residual, m, n);                     // res = m + res
-            backend.rmsNorm(residual, rows, d, lw.norm2(), eps, a); // b = norm2(res)
-            mlp(lw, a, rows, ws, h);                                // h = mlp(b)
+            backend.rmsNorm(residual, rows, d, l.norm2(), eps, a);  // b = norm2(res)
+            mlp(l, a, rows, ws, h);                                 // h = mlp(b)
             if (observer != null) {
                 observer.afterLayer(layer, Arrays.copyOf(m, n), Arrays.copyOf(residual, n), Arrays.copyOf(h, n));
             }
         }
         backend.addInPlace(residual, h, n);                         // res = h + res
-        backend.rmsNorm(residual, rows, d, weights.lnF(), eps, residual);
+        backend.rmsNorm(residual, rows, d, lnF, eps, residual);
         return residual;
     }
 
     /** SwiGLU MLP: (u ⊙ silu(g))·fc2ᵀ with (u, g) = b·fc1ᵀ, value half first. */
-    private void mlp(LayerWeights lw, float[] b, int rows, Workspace ws, float[] out) {
+    private void mlp(Layer l, float[] b, int rows, Workspace ws, float[] out) {
         int hidden = config.mlpHidden();
         float[] z = ws.get("mlp.z", rows * 2 * hidden);
-        backend.linear(b, 0, rows, d, lw.fc1(), 2 * hidden, null, z, 0);
+        backend.linear(b, 0, rows, l.fc1(), null, z, 0);
         float[] gated = ws.get("mlp.gated", rows * hidden);
         backend.swiGlu(z, rows, hidden, gated);
-        backend.linear(gated, 0, rows, hidden, lw.fc2(), d, null, out, 0);
+        backend.linear(gated, 0, rows, l.fc2(), null, out, 0);
     }
 
     /** Tied lm_head over all Vp rows of the embedding. */
     private float[] logits(float[] hidden, int rows) {
         int vocab = config.paddedVocab();
         float[] logits = new float[rows * vocab];
-        backend.linear(hidden, 0, rows, d, weights.embedding(), vocab, null, logits, 0);
+        backend.linear(hidden, 0, rows, embedding, null, logits, 0);
         return logits;
     }
 
     private List<SequenceState> newStates(int count) {
         List<SequenceState> states = new ArrayList<>(count);
         for (int s = 0; s < count; s++) {
-            MixerState[] layers = new MixerState[mixers.length];
-            for (int i = 0; i < mixers.length; i++) {
-                layers[i] = mixers[i].newState();
+            MixerState[] perLayer = new MixerState[layers.length];
+            for (int i = 0; i < layers.length; i++) {
+                perLayer[i] = layers[i].mixer().newState();
             }
-            states.add(new SequenceState(layers));
+            states.add(new SequenceState(perLayer));
         }
         return states;
     }

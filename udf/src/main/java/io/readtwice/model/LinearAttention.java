@@ -1,14 +1,16 @@
 package io.readtwice.model;
 
 import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.ModelWeights.LinearAttentionWeights;
 
 /** Based's causal Taylor linear attention (model-spec §10.3–10.4). */
 final class LinearAttention implements Mixer {
     private final TaylorAttention attention;
 
-    LinearAttention(Backend backend, ModelConfig config, LinearAttentionWeights w) {
-        this.attention = new TaylorAttention(backend, config, w.projQ(), w.projK(), w.projV(), w.outProj());
+    LinearAttention(Backend backend, ModelConfig config, LinearAttentionWeights w, WeightPrecision precision) {
+        this.attention = new TaylorAttention(backend, config, w.projQ(), w.projK(), w.projV(), w.outProj(),
+                precision);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.readtwice.model;
 
 import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.Matrix;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.ModelWeights.PrefixLinearAttentionWeights;
 
 /**
@@ -10,17 +12,21 @@ import io.readtwice.model.ModelWeights.PrefixLinearAttentionWeights;
  */
 final class PrefixLinearAttention implements Mixer {
     private final Backend backend;
-    private final PrefixLinearAttentionWeights w;
+    private final Matrix projKEnc;
+    private final Matrix projVEnc;
     private final TaylorAttention attention;
     private final int d;
     private final int encLength;
     private final boolean useMask;
 
-    PrefixLinearAttention(Backend backend, ModelConfig config, PrefixLinearAttentionWeights w) {
+    PrefixLinearAttention(Backend backend, ModelConfig config, PrefixLinearAttentionWeights w,
+                          WeightPrecision precision) {
         this.backend = backend;
-        this.w = w;
-        this.attention = new TaylorAttention(backend, config, w.projQ(), w.projK(), w.projV(), w.outProj());
+        this.attention = new TaylorAttention(backend, config, w.projQ(), w.projK(), w.projV(), w.outProj(),
+                precision);
         this.d = config.dModel();
+        this.projKEnc = backend.matrix(w.projKEnc(), attention.keyWidth(), d, precision);
+        this.projVEnc = backend.matrix(w.projVEnc(), attention.valueWidth(), d, precision);
         this.encLength = config.linearAttention().encLength();
         this.useMask = config.linearAttention().useMask();
     }
@@ -44,14 +50,14 @@ final class PrefixLinearAttention implements Mixer {
         float[] kEnc = ws.get("pla.kEnc", encStart[sequences] * keyWidth);
         float[] vEnc = ws.get("pla.vEnc", encStart[sequences] * valueWidth);
         if (encStart[sequences] == rows) {
-            backend.linear(a, 0, rows, d, w.projKEnc(), keyWidth, null, kEnc, 0);
-            backend.linear(a, 0, rows, d, w.projVEnc(), valueWidth, null, vEnc, 0);
+            backend.linear(a, 0, rows, projKEnc, null, kEnc, 0);
+            backend.linear(a, 0, rows, projVEnc, null, vEnc, 0);
         } else {
             for (int s = 0; s < sequences; s++) {
                 int encRows = encStart[s + 1] - encStart[s];
                 int from = batch.seqStart()[s] * d;
-                backend.linear(a, from, encRows, d, w.projKEnc(), keyWidth, null, kEnc, encStart[s] * keyWidth);
-                backend.linear(a, from, encRows, d, w.projVEnc(), valueWidth, null, vEnc, encStart[s] * valueWidth);
+                backend.linear(a, from, encRows, projKEnc, null, kEnc, encStart[s] * keyWidth);
+                backend.linear(a, from, encRows, projVEnc, null, vEnc, encStart[s] * valueWidth);
             }
         }
         attention.prefill(batch, a, kEnc, vEnc, encStart, maskedKeys(batch), states, ws, out);

@@ -1,20 +1,24 @@
 package io.readtwice.model;
 
 import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.Matrix;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.kernels.WindowDims;
 import io.readtwice.model.ModelWeights.SlidingWindowWeights;
 
 /** Sliding-window attention (model-spec §5): Wqkv → rotary, windowed softmax attention → out_proj. */
 final class SlidingWindowAttention implements Mixer {
     private final Backend backend;
-    private final SlidingWindowWeights w;
     private final int d;
     private final WindowDims dims;
+    private final Matrix wqkv;
+    private final Matrix outProj;
 
-    SlidingWindowAttention(Backend backend, ModelConfig config, SlidingWindowWeights w) {
+    SlidingWindowAttention(Backend backend, ModelConfig config, SlidingWindowWeights w, WeightPrecision precision) {
         this.backend = backend;
-        this.w = w;
         this.d = config.dModel();
+        this.wqkv = backend.matrix(w.wqkv(), 3 * d, d, precision);
+        this.outProj = backend.matrix(w.outProj(), d, d, precision);
         ModelConfig.SlidingWindowConfig c = config.slidingWindow();
         this.dims = new WindowDims(c.numHeads(), c.headDim(), c.windowBack(), c.rotaryBase());
     }
@@ -28,10 +32,10 @@ final class SlidingWindowAttention implements Mixer {
     public void prefill(PackedBatch batch, float[] a, MixerState[] states, Workspace ws, float[] out) {
         int rows = batch.rows();
         float[] qkv = ws.get("window.qkv", rows * 3 * d);
-        backend.linear(a, 0, rows, d, w.wqkv(), 3 * d, null, qkv, 0);
+        backend.linear(a, 0, rows, wqkv, null, qkv, 0);
         float[] y = ws.get("window.y", rows * d);
         backend.slidingWindowPrefill(dims, qkv, batch.seqStart(), keys(states), values(states), y);
-        backend.linear(y, 0, rows, d, w.outProj(), d, null, out, 0);
+        backend.linear(y, 0, rows, outProj, null, out, 0);
     }
 
     @Override
@@ -39,10 +43,10 @@ final class SlidingWindowAttention implements Mixer {
                      float[] out) {
         int batch = positions.length;
         float[] qkv = ws.get("window.qkv", batch * 3 * d);
-        backend.linear(a, 0, batch, d, w.wqkv(), 3 * d, null, qkv, 0);
+        backend.linear(a, 0, batch, wqkv, null, qkv, 0);
         float[] y = ws.get("window.y", batch * d);
         backend.slidingWindowStep(dims, qkv, positions, keys(states), values(states), y);
-        backend.linear(y, 0, batch, d, w.outProj(), d, null, out, 0);
+        backend.linear(y, 0, batch, outProj, null, out, 0);
     }
 
     private static float[][] keys(MixerState[] states) {

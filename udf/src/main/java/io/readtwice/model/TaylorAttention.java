@@ -2,6 +2,8 @@ package io.readtwice.model;
 
 import io.readtwice.kernels.Backend;
 import io.readtwice.kernels.LinearAttentionDims;
+import io.readtwice.kernels.Matrix;
+import io.readtwice.kernels.WeightPrecision;
 
 /**
  * What JRT-RNN's prefix linear attention and Based's linear attention share (model-spec §4, §10): the q, k, v
@@ -11,21 +13,21 @@ final class TaylorAttention {
     private final Backend backend;
     private final int d;
     private final LinearAttentionDims dims;
-    private final float[] projQ;
-    private final float[] projK;
-    private final float[] projV;
-    private final float[] outProj;
+    private final Matrix projQ;
+    private final Matrix projK;
+    private final Matrix projV;
+    private final Matrix outProj;
 
     TaylorAttention(Backend backend, ModelConfig config, float[] projQ, float[] projK, float[] projV,
-                    float[] outProj) {
+                    float[] outProj, WeightPrecision precision) {
         this.backend = backend;
         this.d = config.dModel();
         ModelConfig.LinearAttentionConfig c = config.linearAttention();
         this.dims = new LinearAttentionDims(c.numHeads(), c.featureDim(), c.headDim(), c.eps());
-        this.projQ = projQ;
-        this.projK = projK;
-        this.projV = projV;
-        this.outProj = outProj;
+        this.projQ = backend.matrix(projQ, keyWidth(), d, precision);
+        this.projK = backend.matrix(projK, keyWidth(), d, precision);
+        this.projV = backend.matrix(projV, valueWidth(), d, precision);
+        this.outProj = backend.matrix(outProj, d, valueWidth(), precision);
     }
 
     /** H·F: width of a row of q, k and k_enc. */
@@ -50,7 +52,7 @@ final class TaylorAttention {
         float[] y = ws.get("taylor.y", rows * valueWidth());
         backend.linearAttentionPrefill(dims, qkv[0], qkv[1], qkv[2], kEnc, vEnc, batch.seqStart(), encStart,
                 maskedKeys, states(states), y);
-        backend.linear(y, 0, rows, valueWidth(), outProj, d, null, out, 0);
+        backend.linear(y, 0, rows, outProj, null, out, 0);
     }
 
     /** One decode step; each generated key enters the numerator with weight kvWeight. */
@@ -58,16 +60,16 @@ final class TaylorAttention {
         float[][] qkv = project(a, batch, ws);
         float[] y = ws.get("taylor.y", batch * valueWidth());
         backend.linearAttentionStep(dims, qkv[0], qkv[1], qkv[2], batch, kvWeight, states(states), y);
-        backend.linear(y, 0, batch, valueWidth(), outProj, d, null, out, 0);
+        backend.linear(y, 0, batch, outProj, null, out, 0);
     }
 
     private float[][] project(float[] a, int rows, Workspace ws) {
         float[] q = ws.get("taylor.q", rows * keyWidth());
         float[] k = ws.get("taylor.k", rows * keyWidth());
         float[] v = ws.get("taylor.v", rows * valueWidth());
-        backend.linear(a, 0, rows, d, projQ, keyWidth(), null, q, 0);
-        backend.linear(a, 0, rows, d, projK, keyWidth(), null, k, 0);
-        backend.linear(a, 0, rows, d, projV, valueWidth(), null, v, 0);
+        backend.linear(a, 0, rows, projQ, null, q, 0);
+        backend.linear(a, 0, rows, projK, null, k, 0);
+        backend.linear(a, 0, rows, projV, null, v, 0);
         return new float[][] {q, k, v};
     }
 

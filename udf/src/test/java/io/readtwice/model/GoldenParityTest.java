@@ -5,6 +5,7 @@ import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
 import io.readtwice.checkpoint.WeightsFormat;
 import io.readtwice.kernels.CpuBackend;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.testing.GoldenData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -90,6 +91,21 @@ class GoldenParityTest {
             checkSteps(model, what + " teacher-forced", c, BasedDecode.CONSISTENT,
                     GoldenData.ints(c.get("generation").get("new_tokens")), pc.get("teacher_forced_step_logits"),
                     pc.get("teacher_forced_step_logits_compact"), false);
+        }
+    }
+
+    /** bfloat16 storage is exact for a checkpoint stored in bfloat16, so the reference must still be met. */
+    @org.junit.jupiter.api.Test
+    void bfloat16StorageOfABfloat16CheckpointMatchesTheReference() {
+        String name = "tiny-gpt2-based";
+        ModelCheckpoint checkpoint = CheckpointLoader.load(GoldenData.model(name), WeightsFormat.SAFETENSORS);
+        LanguageModel model = new LanguageModel(checkpoint.config(), checkpoint.weights(), BACKEND,
+                WeightPrecision.BF16);
+        assertEquals(WeightPrecision.BF16, model.precision());
+        for (JsonNode c : GoldenData.cases(name).get("cases")) {
+            JsonNode g = c.get("generation");
+            checkSteps(model, name + "/" + c.get("name").asText() + " bf16", c, BasedDecode.REFERENCE,
+                    GoldenData.ints(g.get("new_tokens")), g.get("step_logits"), g.get("step_logits_compact"), true);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.readtwice.kernels.cpu;
 
 import dev.ludovic.netlib.blas.BLAS;
+import io.readtwice.kernels.Matrix;
 
 /**
  * Matrix products through dev.ludovic.netlib, which picks native OpenBLAS when {@code libopenblas0-pthread} is
@@ -14,6 +15,9 @@ public final class Gemm {
     private static final BLAS BLAS_INSTANCE = BLAS.getInstance();
     /** Up to this many rows (a decode batch), products stream w once instead of going to BLAS. */
     static final int SKINNY_ROWS = 16;
+    /** bfloat16 weight rows widened at a time: a block stays in L2 (skinny) or is worth a BLAS call. */
+    private static final int BF16_BLOCK_SKINNY = 16;
+    private static final int BF16_BLOCK_GEMM = 128;
 
     private Gemm() {
     }
@@ -26,33 +30,61 @@ public final class Gemm {
     /** {@code y[rows, out] = x[rows, in] · wᵀ + bias}, w is {@code [out, in]} (nn.Linear); bias may be null. */
     public static void linear(float[] x, int xOffset, int rows, int in, float[] w, int out, float[] bias, float[] y,
                               int yOffset) {
-        linearColumns(x, xOffset, rows, in, w, 0, out, out, bias, y, yOffset);
+        linear(x, xOffset, rows, new F32Matrix(w, out, in), 0, out, bias, y, yOffset);
     }
 
     /**
-     * Output columns {@code [from, to)} of {@link #linear}: rows {@code from..to-1} of w, written into y whose rows
-     * are {@code out} wide. Column blocks are independent, which is how the backend splits a projection over cores.
+     * Output columns {@code [from, to)} of {@code y[rows, out] = x[rows, in] · wᵀ + bias}: rows {@code from..to-1}
+     * of w. Column blocks are independent, which is how the backend splits a projection over cores.
      */
-    public static void linearColumns(float[] x, int xOffset, int rows, int in, float[] w, int from, int to, int out,
-                                     float[] bias, float[] y, int yOffset) {
-        int n = to - from;
-        if (rows == 0 || n == 0) {
+    public static void linear(float[] x, int xOffset, int rows, Matrix w, int from, int to, float[] bias, float[] y,
+                              int yOffset) {
+        int in = w.cols();
+        int out = w.rows();
+        if (rows == 0 || to == from) {
             return;
         }
+        int xStride = skinny(rows) && rows > 1 ? SkinnyGemm.stride(in) : in;
+        if (w instanceof F32Matrix f) {
+            float[] xs = xStride == in ? x : SkinnyGemm.pad(x, xOffset, rows, in);
+            int xOff = xStride == in ? xOffset : 0;
+            product(xs, xOff, xStride, rows, in, f.values(), from, from, to - from, out, bias, y, yOffset);
+        } else if (w instanceof Bf16Matrix b) {
+            // Weights widen block by block with their columns split (even, then odd); x is split to match once.
+            float[] xs = Bf16Matrix.split(x, xOffset, rows, in, xStride);
+            int block = Math.min(to - from, skinny(rows) ? BF16_BLOCK_SKINNY : BF16_BLOCK_GEMM);
+            float[] widened = new float[block * in];
+            for (int o = from; o < to; o += block) {
+                int n = Math.min(block, to - o);
+                b.widenRowsSplit(o, o + n, widened);
+                product(xs, 0, xStride, rows, in, widened, 0, o, n, out, bias, y, yOffset);
+            }
+        } else {
+            throw new IllegalArgumentException("the CPU backend cannot multiply a " + w.getClass().getSimpleName());
+        }
+    }
+
+    private static boolean skinny(int rows) {
+        return rows <= SKINNY_ROWS && VectorOps.SIMD;
+    }
+
+    /** {@code y[:, column .. column+n) = x · w[wRow .. wRow+n)ᵀ + bias[column ..]}; x rows xStride apart. */
+    private static void product(float[] x, int xOff, int xStride, int rows, int in, float[] w, int wRow, int column,
+                                int n, int out, float[] bias, float[] y, int yOffset) {
         float beta = 0f;
         if (bias != null) {
             for (int r = 0; r < rows; r++) {
-                System.arraycopy(bias, from, y, yOffset + r * out + from, n);
+                System.arraycopy(bias, column, y, yOffset + r * out + column, n);
             }
             beta = 1f;
         }
-        if (rows <= SKINNY_ROWS && VectorOps.SIMD) {
-            SkinnyGemm.multiply(x, xOffset, rows, in, w, from, to, out, bias != null, y, yOffset);
+        if (skinny(rows)) {
+            SkinnyGemm.multiply(x, xOff, xStride, rows, in, w, wRow, n, column, out, bias != null, y, yOffset);
         } else if (rows == 1) {
             // A decode step of one sequence is a matrix-vector product: GEMV streams w once.
-            BLAS_INSTANCE.sgemv("T", in, n, 1f, w, from * in, in, x, xOffset, 1, beta, y, yOffset + from, 1);
+            BLAS_INSTANCE.sgemv("T", in, n, 1f, w, wRow * in, in, x, xOff, 1, beta, y, yOffset + column, 1);
         } else {
-            gemm(false, true, rows, n, in, 1f, x, xOffset, in, w, from * in, in, beta, y, yOffset + from, out);
+            gemm(false, true, rows, n, in, 1f, x, xOff, xStride, w, wRow * in, in, beta, y, yOffset + column, out);
         }
     }
 

@@ -1,12 +1,15 @@
 package io.readtwice.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API bodies of {@link VectorOps}; loaded only when the incubator module is present. */
 final class SimdOps {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    /** As many int lanes as float lanes, to widen bfloat16 pairs. */
+    static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
 
     private SimdOps() {
     }
@@ -24,6 +27,26 @@ final class SimdOps {
             s += a[aOff + i] * b[bOff + i];
         }
         return s;
+    }
+
+    /**
+     * Widens n ints, each two bfloat16 values, into the low halves' floats at dst[evenOff..] and the high halves'
+     * at dst[oddOff..]: a shift and a mask per lane.
+     */
+    static void widenBf16Pairs(int[] pairs, int off, float[] dst, int evenOff, int oddOff, int n) {
+        int step = INTS.length();
+        int bound = INTS.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += step) {
+            IntVector v = IntVector.fromArray(INTS, pairs, off + i);
+            v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, evenOff + i);
+            v.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().intoArray(dst, oddOff + i);
+        }
+        for (; i < n; i++) {
+            int pair = pairs[off + i];
+            dst[evenOff + i] = Float.intBitsToFloat(pair << 16);
+            dst[oddOff + i] = Float.intBitsToFloat(pair & 0xFFFF0000);
+        }
     }
 
     static float sum(float[] x, int off, int n) {

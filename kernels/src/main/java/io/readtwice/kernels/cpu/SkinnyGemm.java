@@ -17,37 +17,51 @@ final class SkinnyGemm {
     private SkinnyGemm() {
     }
 
-    /** Columns {@code [from, to)} of {@code y[rows, out] (+)= x[rows, in]·wᵀ}; beta 1 keeps y (bias preloaded). */
-    static void multiply(float[] x, int xOff, int rows, int in, float[] w, int from, int to, int out, boolean keep,
-                         float[] y, int yOff) {
-        if (rows == 1) {
-            oneRow(x, xOff, in, w, from, to, keep, y, yOff);
-            return;
-        }
-        // x rows are often a power of two floats apart, so their loads and the weight row's would all fall in the
-        // same L1 sets; a padded copy breaks that aliasing.
-        int stride = in + PAD;
+    /**
+     * x rows are often a power of two floats apart, so their loads and the weight row's would all fall in the same
+     * L1 sets; a copy with padded rows breaks that aliasing. Returns the copy, rows {@link #stride} apart.
+     */
+    static float[] pad(float[] x, int xOff, int rows, int in) {
+        int stride = stride(in);
         float[] padded = new float[rows * stride];
         for (int r = 0; r < rows; r++) {
             System.arraycopy(x, xOff + r * in, padded, r * stride, in);
         }
+        return padded;
+    }
+
+    static int stride(int in) {
+        return in + PAD;
+    }
+
+    /**
+     * {@code y[r, column+j] (+)= x[r]·w[wRow+j]} for j < n; x rows are {@code xStride} apart, y rows {@code out};
+     * keep adds to y (a preloaded bias).
+     */
+    static void multiply(float[] x, int xOff, int xStride, int rows, int in, float[] w, int wRow, int n, int column,
+                         int out, boolean keep, float[] y, int yOff) {
+        if (rows == 1) {
+            oneRow(x, xOff, in, w, wRow, n, keep, y, yOff + column);
+            return;
+        }
         // Weight rows in blocks that stay in L2 while each group of four x rows passes over them.
-        for (int block = from; block < to; block += BLOCK_ROWS) {
-            int blockEnd = Math.min(to, block + BLOCK_ROWS);
+        for (int block = 0; block < n; block += BLOCK_ROWS) {
+            int blockEnd = Math.min(n, block + BLOCK_ROWS);
             for (int r0 = 0; r0 < rows; r0 += 4) {
-                fourRows(padded, stride, rows, r0, in, w, block, blockEnd, out, keep, y, yOff);
+                fourRows(x, xOff, xStride, rows, r0, in, w, wRow + block, blockEnd - block, out, keep, y,
+                        yOff + column + block);
             }
         }
     }
 
     /** One x row against four weight rows at a time: x is loaded once per four dot products. */
-    private static void oneRow(float[] x, int xOff, int in, float[] w, int from, int to, boolean keep, float[] y,
+    private static void oneRow(float[] x, int xOff, int in, float[] w, int wRow, int n, boolean keep, float[] y,
                                int yOff) {
         int step = SPECIES.length();
         int bound = SPECIES.loopBound(in);
-        int o = from;
-        for (; o + 4 <= to; o += 4) {
-            int w0 = o * in;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            int w0 = (wRow + j) * in;
             int w1 = w0 + in;
             int w2 = w1 + in;
             int w3 = w2 + in;
@@ -74,28 +88,28 @@ final class SkinnyGemm {
                 s2 += w[w2 + i] * xi;
                 s3 += w[w3 + i] * xi;
             }
-            store(y, yOff + o, keep, s0);
-            store(y, yOff + o + 1, keep, s1);
-            store(y, yOff + o + 2, keep, s2);
-            store(y, yOff + o + 3, keep, s3);
+            store(y, yOff + j, keep, s0);
+            store(y, yOff + j + 1, keep, s1);
+            store(y, yOff + j + 2, keep, s2);
+            store(y, yOff + j + 3, keep, s3);
         }
-        for (; o < to; o++) {
-            store(y, yOff + o, keep, SimdOps.dot(w, o * in, x, xOff, in));
+        for (; j < n; j++) {
+            store(y, yOff + j, keep, SimdOps.dot(w, (wRow + j) * in, x, xOff, in));
         }
     }
 
-    /** Weight rows [from, to) against x rows r0..r0+3 (rows past the end repeat the last one, not stored). */
-    private static void fourRows(float[] x, int stride, int rows, int r0, int in, float[] w, int from, int to,
-                                 int out, boolean keep, float[] y, int yOff) {
+    /** Weight rows wRow..wRow+n-1 against x rows r0..r0+3 (rows past the end repeat the last one, not stored). */
+    private static void fourRows(float[] x, int xOff, int xStride, int rows, int r0, int in, float[] w, int wRow,
+                                 int n, int out, boolean keep, float[] y, int yOff) {
         int step = SPECIES.length();
         int bound = SPECIES.loopBound(in);
         int last = rows - 1;
-        int x0 = r0 * stride;
-        int x1 = Math.min(r0 + 1, last) * stride;
-        int x2 = Math.min(r0 + 2, last) * stride;
-        int x3 = Math.min(r0 + 3, last) * stride;
-        for (int o = from; o < to; o++) {
-            int wo = o * in;
+        int x0 = xOff + r0 * xStride;
+        int x1 = xOff + Math.min(r0 + 1, last) * xStride;
+        int x2 = xOff + Math.min(r0 + 2, last) * xStride;
+        int x3 = xOff + Math.min(r0 + 3, last) * xStride;
+        for (int j = 0; j < n; j++) {
+            int wo = (wRow + j) * in;
             FloatVector a0 = FloatVector.zero(SPECIES);
             FloatVector a1 = FloatVector.zero(SPECIES);
             FloatVector a2 = FloatVector.zero(SPECIES);
@@ -119,15 +133,15 @@ final class SkinnyGemm {
                 s2 += x[x2 + i] * wi;
                 s3 += x[x3 + i] * wi;
             }
-            store(y, yOff + r0 * out + o, keep, s0);
+            store(y, yOff + r0 * out + j, keep, s0);
             if (r0 + 1 < rows) {
-                store(y, yOff + (r0 + 1) * out + o, keep, s1);
+                store(y, yOff + (r0 + 1) * out + j, keep, s1);
             }
             if (r0 + 2 < rows) {
-                store(y, yOff + (r0 + 2) * out + o, keep, s2);
+                store(y, yOff + (r0 + 2) * out + j, keep, s2);
             }
             if (r0 + 3 < rows) {
-                store(y, yOff + (r0 + 3) * out + o, keep, s3);
+                store(y, yOff + (r0 + 3) * out + j, keep, s3);
             }
         }
     }

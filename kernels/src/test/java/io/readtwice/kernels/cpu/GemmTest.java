@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Every product path (skinny decode rows, GEMV, BLAS GEMM; column blocks; bias) against the definition. */
 class GemmTest {
@@ -19,6 +20,37 @@ class GemmTest {
     }
 
     @Test
+    void bfloat16MatricesRoundToNearestEvenAndMultiplyLikeTheirWidenedValues() {
+        assertEquals((short) 0x3F80, Bf16Matrix.toBf16(1.0f));
+        assertEquals((short) 0x3F80, Bf16Matrix.toBf16(Float.intBitsToFloat(0x3F808000)), "tie to even (down)");
+        assertEquals((short) 0x3F82, Bf16Matrix.toBf16(Float.intBitsToFloat(0x3F818000)), "tie to even (up)");
+        assertEquals((short) 0x3F81, Bf16Matrix.toBf16(Float.intBitsToFloat(0x3F808001)), "above the tie");
+        assertEquals(Float.NaN, Bf16Matrix.toFloat(Bf16Matrix.toBf16(Float.NaN)));
+        assertEquals(2.5f, Bf16Matrix.of(new float[] {1f, 2.5f}, 1, 2).get(0, 1));
+
+        // 70 columns: 35 pairs, so the SIMD widening has a tail.
+        int in = 70, out = 300;
+        float[] w = randn(out * in);
+        Bf16Matrix bf16 = Bf16Matrix.of(w, out, in);
+        assertThrows(IllegalArgumentException.class, () -> Bf16Matrix.of(new float[3], 1, 3));
+        float[] widened = new float[out * in];
+        bf16.widenRows(0, out, widened, 0);
+        for (int rows : new int[] {1, 3, 20}) {
+            float[] x = randn(rows * in);
+            float[] expected = new float[rows * out];
+            float[] actual = new float[rows * out];
+            Gemm.linear(x, 0, rows, new F32Matrix(widened, out, in), 0, out, null, expected, 0);
+            Gemm.linear(x, 0, rows, bf16, 0, out, null, actual, 0);
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(expected[i], actual[i], 1e-4, "rows=" + rows + " element " + i);
+            }
+        }
+        for (int i = 0; i < w.length; i++) {
+            assertEquals(w[i], widened[i], Math.abs(w[i]) / 256, "bfloat16 keeps 8 significant bits");
+        }
+    }
+
+    @Test
     void linearMatchesTheDefinitionForEveryRowCount() {
         int in = 37, out = 53;
         float[] w = randn(out * in);
@@ -27,8 +59,8 @@ class GemmTest {
             float[] x = randn(3 + rows * in);
             for (boolean withBias : new boolean[] {false, true}) {
                 float[] y = randn(2 + rows * out);
-                Gemm.linearColumns(x, 3, rows, in, w, 0, 21, out, withBias ? bias : null, y, 2);
-                Gemm.linearColumns(x, 3, rows, in, w, 21, out, out, withBias ? bias : null, y, 2);
+                Gemm.linear(x, 3, rows, new F32Matrix(w, out, in), 0, 21, withBias ? bias : null, y, 2);
+                Gemm.linear(x, 3, rows, new F32Matrix(w, out, in), 21, out, withBias ? bias : null, y, 2);
                 for (int r = 0; r < rows; r++) {
                     for (int o = 0; o < out; o++) {
                         double s = withBias ? bias[o] : 0;
