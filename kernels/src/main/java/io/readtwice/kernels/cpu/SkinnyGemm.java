@@ -54,47 +54,36 @@ final class SkinnyGemm {
         }
     }
 
-    /** One x row against four weight rows at a time: x is loaded once per four dot products. */
+    /**
+     * One x row against the weight rows one after another: a single sequential stream through w, which the
+     * hardware prefetcher follows across pages. (Four rows read side by side are four streams, each ending at a page
+     * boundary: 19 against 28 GB/s on one Zen 4 core.) Four accumulators keep the FMA units busy.
+     */
     private static void oneRow(float[] x, int xOff, int in, float[] w, int wRow, int n, boolean keep, float[] y,
                                int yOff) {
         int step = SPECIES.length();
-        int bound = SPECIES.loopBound(in);
-        int j = 0;
-        for (; j + 4 <= n; j += 4) {
-            int w0 = (wRow + j) * in;
-            int w1 = w0 + in;
-            int w2 = w1 + in;
-            int w3 = w2 + in;
+        int bound = in - in % (4 * step);
+        for (int j = 0; j < n; j++) {
+            int wo = (wRow + j) * in;
             FloatVector a0 = FloatVector.zero(SPECIES);
             FloatVector a1 = FloatVector.zero(SPECIES);
             FloatVector a2 = FloatVector.zero(SPECIES);
             FloatVector a3 = FloatVector.zero(SPECIES);
             int i = 0;
-            for (; i < bound; i += step) {
-                FloatVector xv = FloatVector.fromArray(SPECIES, x, xOff + i);
-                a0 = FloatVector.fromArray(SPECIES, w, w0 + i).fma(xv, a0);
-                a1 = FloatVector.fromArray(SPECIES, w, w1 + i).fma(xv, a1);
-                a2 = FloatVector.fromArray(SPECIES, w, w2 + i).fma(xv, a2);
-                a3 = FloatVector.fromArray(SPECIES, w, w3 + i).fma(xv, a3);
+            for (; i < bound; i += 4 * step) {
+                a0 = FloatVector.fromArray(SPECIES, w, wo + i).fma(FloatVector.fromArray(SPECIES, x, xOff + i), a0);
+                a1 = FloatVector.fromArray(SPECIES, w, wo + i + step)
+                        .fma(FloatVector.fromArray(SPECIES, x, xOff + i + step), a1);
+                a2 = FloatVector.fromArray(SPECIES, w, wo + i + 2 * step)
+                        .fma(FloatVector.fromArray(SPECIES, x, xOff + i + 2 * step), a2);
+                a3 = FloatVector.fromArray(SPECIES, w, wo + i + 3 * step)
+                        .fma(FloatVector.fromArray(SPECIES, x, xOff + i + 3 * step), a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; i < in; i++) {
-                float xi = x[xOff + i];
-                s0 += w[w0 + i] * xi;
-                s1 += w[w1 + i] * xi;
-                s2 += w[w2 + i] * xi;
-                s3 += w[w3 + i] * xi;
+                s += w[wo + i] * x[xOff + i];
             }
-            store(y, yOff + j, keep, s0);
-            store(y, yOff + j + 1, keep, s1);
-            store(y, yOff + j + 2, keep, s2);
-            store(y, yOff + j + 3, keep, s3);
-        }
-        for (; j < n; j++) {
-            store(y, yOff + j, keep, SimdOps.dot(w, (wRow + j) * in, x, xOff, in));
+            store(y, yOff + j, keep, s);
         }
     }
 
