@@ -17,19 +17,40 @@ import java.util.List;
  * the token budget ({@link TokenBudgetBatcher}), generates, then turns each generation into an answer with
  * gold-answer metrics. A bad row becomes an error answer and the others go on; with {@code failOnError} the first
  * bad row throws {@link BadRowException} instead.
+ *
+ * <p>Rows and the engine fail differently. Anything thrown while building one row's prompt fails that row. A
+ * micro-batch that throws is retried row by row, so a row that fails alone becomes an error row. But the engine
+ * itself failing is not the rows' fault and must not be recorded as answers: {@link EngineFailure} (a device
+ * error), an {@link OutOfMemoryError} for a single row (a batch that runs out of memory is first split in halves),
+ * a {@link StackOverflowError}, or {@value #ENGINE_FAILURE_STREAK} rows in a row failing alone with no success in
+ * between all throw {@link EngineFailure}, which fails the Spark task (Spark retries it) and leaves the JVM alive.
  */
 public final class Answerer {
+    /** Rows failing alone, one after the other, that mean the engine rather than the rows is broken. */
+    static final int ENGINE_FAILURE_STREAK = 4;
+
+    /** What generates: the model's {@link Generator}; tests put a failing engine in its place. */
+    interface Engine {
+        List<Generation> generate(List<int[]> prompts, GenerationOptions options);
+    }
+
     private final LanguageModel model;
     private final AnswerSettings settings;
-    private final Generator generator;
+    private final Engine engine;
     private final GenerationOptions options;
     private final Prompts prompts;
     private final Gpt2Tokenizer tokenizer = Gpt2Tokenizer.shared();
+    /** Rows whose generation failed alone since the last row that generated. */
+    private int failureStreak;
 
     public Answerer(LanguageModel model, AnswerSettings settings) {
+        this(model, settings, null);
+    }
+
+    Answerer(LanguageModel model, AnswerSettings settings, Engine engine) {
         this.model = model;
         this.settings = settings;
-        this.generator = new Generator(model, tokenizer::decode);
+        this.engine = engine != null ? engine : new Generator(model, tokenizer::decode)::generate;
         this.options = settings.generationOptions(model.config());
         this.prompts = new Prompts(settings, tokenizer, model.config().paddedVocab());
     }
@@ -47,7 +68,7 @@ public final class Answerer {
         List<Item> ready = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
             QaRequest request = requests.get(i);
-            Prompts.Prepared prepared = prompts.prepare(request);
+            Prompts.Prepared prepared = prepare(request);
             if (prepared.error() != null) {
                 answers[i] = fail(request.id(), prepared.ids() == null ? 0 : prepared.ids().length,
                         prepared.truncated(), prepared.error());
@@ -69,6 +90,15 @@ public final class Answerer {
         return List.of(answers);
     }
 
+    /** The row's prompt; whatever goes wrong building it (even running out of memory) fails the row only. */
+    private Prompts.Prepared prepare(QaRequest request) {
+        try {
+            return prompts.prepare(request);
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            return new Prompts.Prepared(request, null, false, "cannot build the prompt: " + e);
+        }
+    }
+
     /** A prepared prompt and the position of its request. */
     private record Item(int slot, Prompts.Prepared prepared) {
     }
@@ -82,31 +112,56 @@ public final class Answerer {
         return read + settings.maxNewTokens();
     }
 
-    /** Generates for one micro-batch; if the batch fails as a whole, each row is retried alone to isolate it. */
+    /**
+     * Generates for one micro-batch. A batch that throws is split: in halves when it ran out of memory, else into
+     * single rows, so that a row failing alone becomes an error row (see the class comment for engine failures).
+     */
     private List<QaAnswer> generate(List<Prompts.Prepared> batch) {
         List<int[]> ids = new ArrayList<>(batch.size());
         for (Prompts.Prepared p : batch) {
             ids.add(p.ids());
         }
+        List<Generation> generations;
         try {
-            List<Generation> generations = generator.generate(ids, options);
-            List<QaAnswer> out = new ArrayList<>(batch.size());
-            for (int b = 0; b < batch.size(); b++) {
-                out.add(toAnswer(batch.get(b), generations.get(b)));
-            }
-            return out;
-        } catch (RuntimeException e) {
+            generations = engine.generate(ids, options);
+        } catch (EngineFailure e) {
+            throw e;
+        } catch (OutOfMemoryError e) {
             if (batch.size() == 1) {
-                Prompts.Prepared p = batch.get(0);
-                return List.of(fail(p.request().id(), p.ids().length, p.truncated(),
-                        "generation failed: " + e));
+                throw new EngineFailure("out of memory generating one row of " + ids.get(0).length
+                        + " prompt tokens; give the executors more memory or lower --max-length", e);
             }
-            List<QaAnswer> out = new ArrayList<>(batch.size());
-            for (Prompts.Prepared p : batch) {
-                out.addAll(generate(List.of(p)));
-            }
+            int half = batch.size() / 2;
+            List<QaAnswer> out = new ArrayList<>(generate(batch.subList(0, half)));
+            out.addAll(generate(batch.subList(half, batch.size())));
             return out;
+        } catch (StackOverflowError e) {
+            throw new EngineFailure("stack overflow in the engine", e);
+        } catch (RuntimeException e) {
+            if (batch.size() > 1) {
+                List<QaAnswer> out = new ArrayList<>(batch.size());
+                for (Prompts.Prepared p : batch) {
+                    out.addAll(generate(List.of(p)));
+                }
+                return out;
+            }
+            Prompts.Prepared p = batch.get(0);
+            if (++failureStreak >= ENGINE_FAILURE_STREAK) {
+                throw new EngineFailure(failureStreak + " rows in a row failed to generate, each alone: the engine "
+                        + "is failing, not the rows; last: " + e, e);
+            }
+            if (settings.failOnError()) {
+                // not a bad row (its prompt was valid): fail the task, which Spark may retry
+                throw new EngineFailure("generation failed for row " + p.request().id() + ": " + e, e);
+            }
+            return List.of(fail(p.request().id(), p.ids().length, p.truncated(), "generation failed: " + e));
         }
+        failureStreak = 0;
+        List<QaAnswer> out = new ArrayList<>(batch.size());
+        for (int b = 0; b < batch.size(); b++) {
+            out.add(toAnswer(batch.get(b), generations.get(b)));
+        }
+        return out;
     }
 
     private QaAnswer toAnswer(Prompts.Prepared prepared, Generation g) {

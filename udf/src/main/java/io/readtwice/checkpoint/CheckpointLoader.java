@@ -25,8 +25,22 @@ public final class CheckpointLoader {
         return load(modelDir, WeightsFormat.AUTO);
     }
 
-    /** Loads {@code modelDir} from the given weights file. */
+    /**
+     * Loads {@code modelDir} from the given weights file. Every problem with the files is a
+     * {@link CheckpointException} naming the file: the readers check each size and offset before they allocate or
+     * read, and anything else a damaged or forged file might still provoke in them is reported the same way.
+     */
     public static ModelCheckpoint load(Path modelDir, WeightsFormat format) throws CheckpointException {
+        try {
+            return read(modelDir, format);
+        } catch (CheckpointException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new CheckpointException(modelDir + ": malformed checkpoint (" + e + ")", e);
+        }
+    }
+
+    private static ModelCheckpoint read(Path modelDir, WeightsFormat format) {
         if (!Files.isDirectory(modelDir)) {
             throw new CheckpointException(modelDir + ": not a model directory");
         }

@@ -51,6 +51,15 @@ final class ModelConfigReader {
     static final double DEFAULT_ROTARY_BASE = 10000.0;
     /** GPT2Config's default. */
     static final double DEFAULT_NORM_EPS = 1e-5;
+    /** A config.json is about 1.5 KB; a larger file than this is not one (and is not read into memory). */
+    static final long MAX_CONFIG_BYTES = 1 << 20;
+    /**
+     * Bounds far above any model this engine can hold (the released ones have 24–36 layers and n_embd 1024–2048;
+     * an embedding with n_embd above 40,000 would not fit a Java array), so that a forged config fails here
+     * instead of allocating per-layer tables or overflowing a size.
+     */
+    static final int MAX_LAYERS = 4096;
+    static final int MAX_EMBD = 1 << 16;
 
     private final String source;
     private final JsonNode root;
@@ -66,6 +75,11 @@ final class ModelConfigReader {
     static ModelConfig read(Path file, List<String> warnings) {
         JsonNode root;
         try {
+            long size = Files.size(file);
+            if (size > MAX_CONFIG_BYTES) {
+                throw new CheckpointException(file + ": config file has " + size + " bytes, more than the "
+                        + MAX_CONFIG_BYTES + " a config.json can have");
+            }
             root = JSON.readTree(Files.readAllBytes(file));
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file + ": config file not found", e);
@@ -85,7 +99,13 @@ final class ModelConfigReader {
 
     private ModelConfig derive() {
         int d = positiveInt("n_embd", root.get("n_embd"), null);
+        if (d > MAX_EMBD) {
+            throw fieldError("n_embd", root.get("n_embd"), "is larger than " + MAX_EMBD);
+        }
         int nLayer = positiveInt("n_layer", root.get("n_layer"), null);
+        if (nLayer > MAX_LAYERS) {
+            throw fieldError("n_layer", root.get("n_layer"), "is larger than " + MAX_LAYERS);
+        }
         int vocab = positiveInt("vocab_size", root.get("vocab_size"), null);
         int padMultiple = positiveInt("pad_vocab_size_multiple", root.get("pad_vocab_size_multiple"), 1);
         long padded = ceilDiv(vocab, padMultiple) * padMultiple;

@@ -141,6 +141,33 @@ final class WeightMapper {
         if (!problems.isEmpty()) {
             throw new CheckpointException(file + ": " + String.join("; ", problems));
         }
+        checkHeap(Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * The weights are read into float32 arrays on the heap: refuse, before the first allocation, a model that
+     * cannot fit, with the sizes to fix, instead of an OutOfMemoryError (which would kill a Spark executor). A
+     * forged pytorch_model.bin can declare huge tensors over a tiny storage (stride 0); this stops it too.
+     */
+    void checkHeap(long maxHeapBytes) {
+        long bytes = 0;
+        try {
+            for (long[] shape : expected.values()) {
+                bytes = Math.addExact(bytes, Math.multiplyExact(StoredTensor.numel(shape), Float.BYTES));
+            }
+        } catch (ArithmeticException e) {
+            bytes = Long.MAX_VALUE;
+        }
+        if (bytes > maxHeapBytes) {
+            throw new CheckpointException(file + ": the model needs " + gib(bytes) + " of heap as float32 weights, "
+                    + "but the JVM may use at most " + gib(maxHeapBytes) + "; raise -Xmx (READTWICE_JAVA_OPTS, or "
+                    + "spark.executor.memory and spark.driver.memory)");
+        }
+    }
+
+    private static String gib(long bytes) {
+        return bytes == Long.MAX_VALUE ? "more than 8 EiB"
+                : String.format(java.util.Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
     }
 
     private void check(String name, long[] shape, List<String> problems, boolean required) {

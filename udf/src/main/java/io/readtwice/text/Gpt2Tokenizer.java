@@ -59,14 +59,65 @@ public final class Gpt2Tokenizer {
         static final Gpt2Tokenizer INSTANCE = new Gpt2Tokenizer();
     }
 
-    /** GPT-2 ids of {@code text}, as ordinary text: no BOS/EOS, special-token strings not recognised. */
+    /**
+     * GPT-2 ids of {@code text}, as ordinary text: no BOS/EOS, special-token strings not recognised.
+     *
+     * @throws IllegalArgumentException if the text has a run of more than {@link #MAX_PIECE_CHARS} characters that
+     *                                  the pre-tokenizer keeps in one piece (see {@link #checkPieces})
+     */
     public int[] encode(String text) {
+        checkPieces(text);
         return encoding.encodeOrdinary(text).toArray();
     }
 
     /** Number of tokens {@link #encode} would return. */
     public int countTokens(String text) {
+        checkPieces(text);
         return encoding.countTokensOrdinary(text);
+    }
+
+    /**
+     * The most characters of one pre-tokenizer piece. GPT-2's pre-tokenizer keeps a run of letters, of digits or of
+     * other non-space characters in one piece, and byte-pair merging of one piece costs far more than linear time
+     * and memory: 10 million letters without a space take minutes or run a 3 GB heap out of memory, while 100,000
+     * take 0.15 s. No natural text has such a run (even unspaced scripts have punctuation), so longer runs are
+     * refused rather than tokenized differently from the reference.
+     */
+    public static final int MAX_PIECE_CHARS = 100_000;
+
+    /** Refuses text with a letter, digit or symbol run longer than {@link #MAX_PIECE_CHARS}; one linear scan. */
+    static void checkPieces(String text) {
+        if (text.length() <= MAX_PIECE_CHARS) {
+            return;
+        }
+        int runClass = -1;
+        int run = 0;
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            int cls = pieceClass(cp);
+            run = cls == runClass && cls != 0 ? run + Character.charCount(cp) : Character.charCount(cp);
+            runClass = cls;
+            if (run > MAX_PIECE_CHARS && cls != 0) {
+                throw new IllegalArgumentException("the text has a run of more than " + MAX_PIECE_CHARS + " "
+                        + (cls == 1 ? "letters" : cls == 2 ? "digits" : "symbols") + " without a space (at character "
+                        + (i - MAX_PIECE_CHARS) + "); GPT-2 byte-pair encoding of one such piece would take minutes "
+                        + "or run out of memory, so it is refused");
+            }
+            i += Character.charCount(cp);
+        }
+    }
+
+    /** The pre-tokenizer's classes: 0 whitespace, 1 letters ({@code \p{L}}), 2 numbers ({@code \p{N}}), 3 other. */
+    private static int pieceClass(int cp) {
+        if (Character.isWhitespace(cp)) {
+            return 0;
+        }
+        return switch (Character.getType(cp)) {
+            case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER,
+                 Character.MODIFIER_LETTER, Character.OTHER_LETTER -> 1;
+            case Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER -> 2;
+            default -> 3;
+        };
     }
 
     /** The UTF-8 bytes of the tokens, concatenated; ids outside the vocabulary contribute nothing. */

@@ -1,6 +1,7 @@
 package io.readtwice.answer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.readtwice.generate.Generator;
 import io.readtwice.generate.JrtPadding;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.model.LanguageModel;
@@ -10,6 +11,7 @@ import io.readtwice.prompt.PromptOptions;
 import io.readtwice.prompt.PromptStrategy;
 import io.readtwice.prompt.Task;
 import io.readtwice.testing.GoldenData;
+import io.readtwice.text.Gpt2Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +22,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -101,6 +104,112 @@ class AnswererTest {
         }
         assertThrows(Answerer.BadRowException.class,
                 () -> new Answerer(jrt, settings(4, List.of("\n"), 4096, true)).answer(requests));
+    }
+
+    /** Requests with short, distinct prompts; prompt ids of row i start with 100 + i. */
+    private static List<QaRequest> rows(int n) {
+        List<QaRequest> requests = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            requests.add(QaRequest.ofIds("r" + i, new int[]{100 + i, 11, 12}, null));
+        }
+        return requests;
+    }
+
+    private static Answerer.Engine real() {
+        return new Generator(jrt, Gpt2Tokenizer.shared()::decode)::generate;
+    }
+
+    @Test
+    void aRowTheEngineFailsOnAloneIsAnErrorRowAndItsBatchIsStillAnswered() {
+        List<List<Integer>> calls = new ArrayList<>();
+        Answerer.Engine engine = (prompts, options) -> {
+            calls.add(prompts.stream().map(p -> p[0]).toList());
+            if (prompts.stream().anyMatch(p -> p[0] == 102)) {
+                throw new IllegalStateException("kernel bug on row 2");
+            }
+            return real().generate(prompts, options);
+        };
+        List<QaAnswer> answers = new Answerer(jrt, settings(2, List.of(), 4096, false), engine).answer(rows(5));
+        assertEquals(List.of(100, 101, 102, 103, 104), calls.get(0), "one batch first");
+        assertEquals(5, answers.size());
+        for (QaAnswer a : answers) {
+            if (a.id().equals("r2")) {
+                assertEquals("generation failed: java.lang.IllegalStateException: kernel bug on row 2", a.error());
+            } else {
+                assertTrue(a.ok(), a.id() + ": " + a.error());
+            }
+        }
+    }
+
+    @Test
+    void aBatchOutOfMemoryIsSplitInHalvesAndOneRowOutOfMemoryFailsTheTaskNotTheJvm() {
+        List<Integer> sizes = new ArrayList<>();
+        Answerer.Engine smallOnly = (prompts, options) -> {
+            sizes.add(prompts.size());
+            if (prompts.size() > 2) {
+                throw new OutOfMemoryError("Java heap space (injected)");
+            }
+            return real().generate(prompts, options);
+        };
+        List<QaAnswer> answers = new Answerer(jrt, settings(2, List.of(), 4096, false), smallOnly).answer(rows(7));
+        assertTrue(answers.stream().allMatch(QaAnswer::ok));
+        assertEquals(List.of(7, 3, 1, 2, 4, 2, 2), sizes, "halves until a batch fits");
+
+        Answerer.Engine never = (prompts, options) -> {
+            throw new OutOfMemoryError("CUDA out of memory (injected)");
+        };
+        EngineFailure e = assertThrows(EngineFailure.class,
+                () -> new Answerer(jrt, settings(2, List.of(), 4096, false), never).answer(rows(3)));
+        assertTrue(e.getMessage().startsWith("out of memory generating one row of 3 prompt tokens"), e.getMessage());
+        assertInstanceOf(OutOfMemoryError.class, e.getCause());
+    }
+
+    @Test
+    void anEngineThatFailsEveryRowFailsTheTaskInsteadOfWritingErrorRows() {
+        Answerer.Engine broken = (prompts, options) -> {
+            throw new IllegalStateException("device lost (injected)");
+        };
+        // fewer rows than the streak cannot tell a broken engine from broken rows: error rows
+        List<QaAnswer> few = new Answerer(jrt, settings(2, List.of(), 4096, false), broken)
+                .answer(rows(Answerer.ENGINE_FAILURE_STREAK - 1));
+        assertTrue(few.stream().noneMatch(QaAnswer::ok));
+        // a streak of rows failing alone is the engine: the task fails
+        EngineFailure e = assertThrows(EngineFailure.class, () -> new Answerer(jrt,
+                settings(2, List.of(), 4096, false), broken).answer(rows(Answerer.ENGINE_FAILURE_STREAK + 2)));
+        assertTrue(e.getMessage().contains("the engine is failing, not the rows"), e.getMessage());
+        // under --on-error fail, a generation failure fails the task as an engine failure, not as a bad row
+        e = assertThrows(EngineFailure.class, () -> new Answerer(jrt, settings(2, List.of(), 4096, true), broken)
+                .answer(rows(1)));
+        assertTrue(e.getMessage().startsWith("generation failed for row r0"), e.getMessage());
+        // an EngineFailure from the engine itself (a GPU backend's device error) passes straight through
+        EngineFailure device = new EngineFailure("CUDA error 999 (injected)", null);
+        assertSame(device, assertThrows(EngineFailure.class, () -> new Answerer(jrt,
+                settings(2, List.of(), 4096, false), (p, o) -> {
+                    throw device;
+                }).answer(rows(2))));
+        // one success resets the streak: failures spread over good rows stay row errors
+        Answerer.Engine everyOther = (prompts, options) -> {
+            if (prompts.size() > 1 || prompts.get(0)[0] % 2 == 1) {
+                throw new IllegalStateException("odd row (injected)");
+            }
+            return real().generate(prompts, options);
+        };
+        List<QaAnswer> mixed = new Answerer(jrt, settings(2, List.of(), 4096, false), everyOther).answer(rows(12));
+        assertEquals(6, mixed.stream().filter(QaAnswer::ok).count());
+    }
+
+    @Test
+    void aRowWhosePromptCannotBeBuiltIsAnErrorRow() {
+        String unbroken = "a".repeat(Gpt2Tokenizer.MAX_PIECE_CHARS + 1);
+        List<QaRequest> requests = List.of(
+                QaRequest.ofFields("huge-word", Map.of("context", unbroken, "question", "What?"), null),
+                QaRequest.ofText("huge-prompt", "x" + unbroken, null),
+                QaRequest.ofFields("ok", Map.of("context", "Rome is in Italy.", "question", "Where is Rome?"), null));
+        List<QaAnswer> answers = new Answerer(jrt, settings(2, List.of(), 4096, false)).answer(requests);
+        assertTrue(answers.get(0).error().startsWith("cannot build the prompt: "), answers.get(0).error());
+        assertTrue(answers.get(0).error().contains("without a space"), answers.get(0).error());
+        assertTrue(answers.get(1).error().contains("without a space"), answers.get(1).error());
+        assertTrue(answers.get(2).ok(), answers.get(2).error());
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.concurrent.Future;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class Gpt2TokenizerTest {
@@ -123,4 +124,21 @@ class Gpt2TokenizerTest {
         return oneLine.length() <= 40 ? oneLine : oneLine.substring(0, 40) + "…";
     }
 
+
+    /** A run the pre-tokenizer keeps in one piece is limited, so that no row can make BPE take minutes or all memory. */
+    @Test
+    void overlongPiecesAreRefusedAndEverythingElseIsEncoded() {
+        Gpt2Tokenizer t = Gpt2Tokenizer.shared();
+        int max = Gpt2Tokenizer.MAX_PIECE_CHARS;
+        assertTrue(t.encode("a".repeat(max)).length > 0);
+        for (String run : List.of("a".repeat(max + 1), "7".repeat(max + 1), "\u4e00".repeat(max + 1),
+                "!".repeat(max + 1), "x ".repeat(max) + "b".repeat(max + 1))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.encode(run));
+            assertTrue(e.getMessage().contains("without a space"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> t.countTokens(run));
+        }
+        // long text made of ordinary pieces is fine: words, and whitespace runs of any length
+        assertEquals(max + 1, t.encode("ab ".repeat(max)).length, "'ab', then ' ab' each time, then ' '");
+        assertTrue(t.encode(" ".repeat(3 * max)).length > 0);
+    }
 }
