@@ -58,6 +58,16 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace the output folder if it exists.")
     boolean overwrite;
 
+    @Option(names = "--resume",
+            description = "Continue an interrupted run: answer only the ids not yet in --output, with the same "
+                    + "options, and add them to it.")
+    boolean resume;
+
+    @Option(names = "--duplicate-ids", paramLabel = "MODE", defaultValue = JobOptions.DUPLICATES_FAIL,
+            description = "An id on more than one input row: fail (before any work, naming examples) or error "
+                    + "(one status=error row for the id, none of its rows answered) (default: ${DEFAULT-VALUE}).")
+    String duplicateIds;
+
     @Option(names = "--model", paramLabel = "DIR", required = true,
             description = "Checkpoint folder: local (present on every executor), or hdfs:// / s3a:// (copied once "
                     + "into each executor's cache).")
@@ -207,7 +217,8 @@ final class RunCommand implements Callable<Integer> {
                 .maxNewTokens(maxNewTokens).stops(stopSequences()).logprobs(logprobs).jrtPadding(jrtPadding)
                 .basedDecode(basedDecode).batchTokens(batchTokens).partitions(partitions).onError(onError)
                 .build();
-        return new JobOptions(inputs, inputFormat, output, overwrite, sparkConf(properties, conf), answer, !quiet);
+        return new JobOptions(inputs, inputFormat, output, overwrite, sparkConf(properties, conf), answer, !quiet,
+                resume, duplicateIds == null ? null : duplicateIds.toLowerCase(java.util.Locale.ROOT));
     }
 
     /** Settings from the properties file, then --conf on top. */

@@ -61,7 +61,7 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
             }
         }
         Answerer answerer = new Answerer(acquired.model(), settings);
-        return new Iterator<>() {
+        return TestFaults.current(task).apply(task, new Iterator<>() {
             private Iterator<Row> ready = Collections.emptyIterator();
 
             @Override
@@ -79,7 +79,7 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
                 }
                 return ready.next();
             }
-        };
+        });
     }
 
     private Iterator<Row> answerChunk(Answerer answerer, Iterator<Row> rows) {
@@ -88,7 +88,7 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
         while (rows.hasNext() && inputs.size() < CHUNK_ROWS) {
             Row row = rows.next();
             inputs.add(row);
-            requests.add(codec.toRequest(row));
+            requests.add(request(row));
         }
         long start = System.nanoTime();
         List<QaAnswer> answers = answerer.answer(requests);
@@ -102,7 +102,7 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
             failed += a.ok() ? 0 : 1;
             prompt += a.promptTokens();
             generated += a.generatedTokens();
-            out.add(codec.toRow(inputs.get(i), a));
+            out.add(output(inputs.get(i), a));
         }
         LiveProgress.add(inputs.size(), prompt, generated);
         if (counters != null) {
@@ -113,6 +113,25 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
             counters.generateMillis.add(millis);
         }
         return out.iterator();
+    }
+
+    /** The row's request; a row the codec cannot read at all fails alone. */
+    private QaRequest request(Row row) {
+        try {
+            return codec.toRequest(row);
+        } catch (RuntimeException e) {
+            return QaRequest.invalid(codec.idOrNull(row), "cannot read the row: " + e, null);
+        }
+    }
+
+    /** The output row; if the answer cannot be put into one, an error row says why. */
+    private Row output(Row input, QaAnswer a) {
+        try {
+            return codec.toRow(input, a);
+        } catch (RuntimeException e) {
+            return codec.toRow(input, QaAnswer.failed(a.id(), a.promptTokens(), a.truncated(),
+                    "cannot write the answer: " + e));
+        }
     }
 
     private static String loadRecord(double seconds) {

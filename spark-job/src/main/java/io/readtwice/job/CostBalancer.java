@@ -8,7 +8,14 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
+
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
@@ -16,11 +23,19 @@ import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.octet_length;
 import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * Spreads rows over partitions by estimated token cost, so that long documents do not pile up in one straggler:
- * rows are ranked by cost (most expensive first; ties by id, so the layout is deterministic) and dealt to the
- * partitions in snake order (0, 1, …, n−1, n−1, …, 0, 0, 1, …), which gives every partition nearly the same total.
+ * rows are ranked by cost (most expensive first) and dealt to the partitions in snake order (0, 1, …, n−1, n−1, …,
+ * 0, 0, 1, …), which gives every partition nearly the same total.
+ *
+ * <p>The layout must be a function of the rows alone: when Spark recomputes a lost partition (an executor died,
+ * a task is retried or speculated) it assumes the same rows land in it again, and the output committer replaces
+ * the partition's file by name. So the ranking is a strict total order: cost, then id, then a hash of the whole
+ * row, so rows tie only when they are identical, and swapping identical rows changes nothing. Rows without an id
+ * are not ranked; they all go to partition 0, so they are committed all at once or not at all, which is what lets
+ * {@code --resume} tell whether they were done.
  */
 final class CostBalancer {
     private static final String COST = "__readtwice_cost";
@@ -35,10 +50,11 @@ final class CostBalancer {
             original[i] = col("`" + input.columns()[i] + "`");
         }
         Dataset<Row> ranked = input.withColumn(COST, cost(input, columns, o))
-                .orderBy(col(COST).desc(), col("`" + o.idCol() + "`").asc())
+                .orderBy(col(COST).desc(), col("`" + o.idCol() + "`").asc(), rowHash(input).asc())
                 .select(original);
+        int id = columns.id();
         JavaPairRDD<Integer, Row> dealt = ranked.javaRDD().zipWithIndex()
-                .mapToPair(t -> new Tuple2<>(snake(t._2(), partitions), t._1()));
+                .mapToPair(t -> new Tuple2<>(t._1().isNullAt(id) ? 0 : snake(t._2(), partitions), t._1()));
         JavaRDD<Row> rows = dealt.partitionBy(new Exact(partitions)).values();
         return spark.createDataFrame(rows, input.schema());
     }
@@ -48,6 +64,34 @@ final class CostBalancer {
         long round = rank / n;
         int position = (int) (rank % n);
         return round % 2 == 0 ? position : n - 1 - position;
+    }
+
+    /** A 64-bit hash of every column Spark can hash (map-typed columns cannot be, and are left out). */
+    private static Column rowHash(Dataset<Row> input) {
+        List<Column> hashable = new ArrayList<>();
+        for (StructField f : input.schema().fields()) {
+            if (!hasMap(f.dataType())) {
+                hashable.add(col("`" + f.name() + "`"));
+            }
+        }
+        return hashable.isEmpty() ? lit(0L) : xxhash64(hashable.toArray(Column[]::new));
+    }
+
+    private static boolean hasMap(DataType t) {
+        if (t instanceof MapType) {
+            return true;
+        }
+        if (t instanceof ArrayType a) {
+            return hasMap(a.elementType());
+        }
+        if (t instanceof StructType s) {
+            for (StructField f : s.fields()) {
+                if (hasMap(f.dataType())) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Estimated prompt tokens: about 4 bytes of text per token; ids count themselves. */

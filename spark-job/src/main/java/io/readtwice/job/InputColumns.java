@@ -3,6 +3,7 @@ package io.readtwice.job;
 import io.readtwice.prompt.PromptFields;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.ByteType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.IntegerType;
@@ -29,17 +30,26 @@ import java.util.List;
  * @param prompt       position of the prompt text column, or -1
  * @param promptIds    position of the prompt ids column, or -1
  * @param corrupt      position of Spark's {@code _corrupt_record} column (JSON/CSV lines it could not parse), or -1
+ * @param duplicates   position of the job's {@value #DUPLICATE_ROWS} column (how many input rows share the row's id,
+ *                     set on the one row that stands for them under --duplicate-ids error), or -1
  * @param passThrough  positions of the columns copied to the output
  * @param passNames    their names in the output (renamed "input_NAME" where they clash with an output column)
  */
 public record InputColumns(StructType schema, int id, int context, int question, int answers, int prompt,
-                           int promptIds, int corrupt, int[] passThrough, String[] passNames)
+                           int promptIds, int corrupt, int duplicates, int[] passThrough, String[] passNames)
         implements Serializable {
     /** Where Spark's JSON and CSV readers put a line they cannot parse (spark.sql.columnNameOfCorruptRecord). */
     static final String CORRUPT_RECORD = "_corrupt_record";
+    /** The column the job adds under --duplicate-ids error; never written to the output. */
+    static final String DUPLICATE_ROWS = "__readtwice_duplicate_rows";
 
     static InputColumns resolve(StructType schema, AnswerOptions o, List<String> outputColumns) {
         int id = required(schema, o.idCol(), "--id-col");
+        DataType idType = schema.fields()[id].dataType();
+        // ids are compared as text (the output's id column) to resume and to find duplicates, so they must have
+        // one exact text form
+        check(idType instanceof StringType || isIntegral(idType) || idType instanceof ByteType, o.idCol(), idType,
+                "a string or an integer", "--id-col");
         int context = -1;
         int question = -1;
         int prompt = -1;
@@ -80,10 +90,11 @@ public record InputColumns(StructType schema, int id, int context, int question,
             check(ok, schema.fieldNames()[answers], t, "an array of strings or a string", "--answers-col");
         }
 
+        int duplicates = Arrays.asList(schema.fieldNames()).indexOf(DUPLICATE_ROWS);
         List<Integer> pass = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (int i = 0; i < schema.size(); i++) {
-            if (i == id || i == context || i == prompt || i == promptIds) {
+            if (i == id || i == context || i == prompt || i == promptIds || i == duplicates) {
                 continue;
             }
             String name = schema.fieldNames()[i];
@@ -91,7 +102,7 @@ public record InputColumns(StructType schema, int id, int context, int question,
             names.add(outputColumns.contains(name) ? "input_" + name : name);
         }
         int corrupt = Arrays.asList(schema.fieldNames()).indexOf(CORRUPT_RECORD);
-        return new InputColumns(schema, id, context, question, answers, prompt, promptIds, corrupt,
+        return new InputColumns(schema, id, context, question, answers, prompt, promptIds, corrupt, duplicates,
                 pass.stream().mapToInt(Integer::intValue).toArray(), names.toArray(String[]::new));
     }
 

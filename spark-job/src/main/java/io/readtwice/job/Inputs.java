@@ -10,6 +10,11 @@ import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -21,6 +26,12 @@ import java.util.Set;
 /** Reads the input table: Parquet, JSON Lines or CSV (with a header), by extension or by --input-format. */
 final class Inputs {
     static final Set<String> FORMATS = Set.of("parquet", "json", "csv");
+    /**
+     * The deepest nesting of values a row may have. Spark infers a JSON schema as deep as the deepest record, and
+     * a few hundred levels overflow the stack of the JVM that serializes it (the whole JVM exits); so a JSON line
+     * nested deeper is a malformed record (an error row), and a Parquet schema nested deeper is refused.
+     */
+    static final int MAX_NESTING = 64;
 
     private Inputs() {
     }
@@ -32,12 +43,41 @@ final class Inputs {
         if (resolved.equals("csv")) {
             reader = reader.option("header", "true").option("multiLine", "true").option("escape", "\"");
         }
+        if (resolved.equals("json")) {
+            reader = reader.option("maxNestingDepth", String.valueOf(MAX_NESTING));
+        }
+        Dataset<Row> input;
         try {
-            return reader.load(inputs.toArray(String[]::new));
+            input = reader.load(inputs.toArray(String[]::new));
         } catch (RuntimeException e) {
             throw new ReadTwiceException("cannot read --input " + String.join(",", inputs) + " as " + resolved
                     + ": " + firstLine(e.getMessage()), e);
         }
+        for (StructField f : input.schema().fields()) {
+            if (depth(f.dataType()) > MAX_NESTING) {
+                throw new ReadTwiceException("column '" + f.name() + "' of --input is nested more than " + MAX_NESTING
+                        + " levels deep; drop or flatten it first");
+            }
+        }
+        return input;
+    }
+
+    /** Levels of arrays, maps and structs in a type (0 for a plain value). */
+    static int depth(DataType t) {
+        if (t instanceof ArrayType a) {
+            return 1 + depth(a.elementType());
+        }
+        if (t instanceof MapType m) {
+            return 1 + Math.max(depth(m.keyType()), depth(m.valueType()));
+        }
+        if (t instanceof StructType s) {
+            int max = 0;
+            for (StructField f : s.fields()) {
+                max = Math.max(max, depth(f.dataType()));
+            }
+            return 1 + max;
+        }
+        return 0;
     }
 
     /** The one format the inputs' data files have, by extension; errors name the input to fix. */

@@ -97,11 +97,25 @@ final class RowCodec implements Serializable {
         return DataTypes.createStructField(name, type, true);
     }
 
+    /** The row's id as text, or null when it has none or it cannot be read. */
+    String idOrNull(Row row) {
+        try {
+            Object id = row.get(columns.id());
+            return id == null ? null : id.toString();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     /** Reads one input row; a value that cannot be used makes an invalid request with the reason. */
     QaRequest toRequest(Row row) {
         Object rawId = row.get(columns.id());
         String id = rawId == null ? null : rawId.toString();
         List<String> gold = null;
+        if (columns.duplicates() >= 0 && !row.isNullAt(columns.duplicates())) {
+            return QaRequest.invalid(id, "duplicate id: " + row.get(columns.duplicates()) + " input rows have this "
+                    + "id, so none was answered (--duplicate-ids error)", null);
+        }
         if (columns.corrupt() >= 0 && !row.isNullAt(columns.corrupt())) {
             String line = row.get(columns.corrupt()).toString().strip();
             return QaRequest.invalid(id, "malformed input record (bad JSON/CSV syntax, wrong types or invalid "

@@ -1,5 +1,6 @@
 package io.readtwice.job;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -37,13 +38,14 @@ public record RunSummary(ObjectNode json) {
                            Double f1) {
     }
 
-    static RunSummary compute(SparkSession spark, JobOptions o, long rowsIn, ReadTwice.Plan plan,
-                              Map<String, Double> stageSeconds) {
+    static RunSummary compute(SparkSession spark, JobOptions o, IdCensus census, Outputs.Committed committed,
+                              ReadTwice.Plan plan, Map<String, Double> stageSeconds) {
+        long rowsIn = census.rows();
         Dataset<Row> out = spark.read().parquet(o.output());
         boolean gold = Arrays.asList(out.columns()).contains("contains");
         Row t = out.agg(count(lit(1)), sum(when(col("status").equalTo(RowCodec.OK), 1).otherwise(0)),
                 coalesce(sum(col("prompt_tokens")), lit(0L)), coalesce(sum(col("generated_tokens")), lit(0L)),
-                countDistinct(col("id")), sum(when(col("truncated"), 1).otherwise(0))).first();
+                countDistinct(col("id")), sum(when(col("truncated"), 1).otherwise(0)), count(col("id"))).first();
         long rowsOut = t.getLong(0);
         long ok = t.isNullAt(1) ? 0 : t.getLong(1);
         long promptTokens = t.getLong(2);
@@ -65,6 +67,18 @@ public record RunSummary(ObjectNode json) {
         rows.put("failed", rowsOut - ok);
         rows.put("distinct_ids", t.getLong(4));
         rows.put("truncated", t.isNullAt(5) ? 0 : t.getLong(5));
+        rows.put("committed_before", committed.rows());
+        rows.put("written_now", rowsOut - committed.rows());
+        ObjectNode ids = root.putObject("ids");
+        ids.put("in", census.ids());
+        ids.put("out", t.getLong(4));
+        ids.put("rows_without_id_in", census.nullIdRows());
+        ids.put("rows_without_id_out", rowsOut - t.getLong(6));
+        ids.put("duplicated_in", census.duplicateIds());
+        ids.put("duplicate_policy", o.duplicateIds());
+        // the exactly-once check: one output row per input id, and one per row without an id
+        ids.put("each_once", t.getLong(6) == t.getLong(4) && t.getLong(4) == census.ids()
+                && rowsOut - t.getLong(6) == census.nullIdRows());
 
         ArrayNode accuracy = root.putArray("accuracy");
         if (gold) {
@@ -141,7 +155,14 @@ public record RunSummary(ObjectNode json) {
         lines.put("model", json.get("model").asText() + " (" + json.get("backend").asText() + ")");
         lines.put("task / prompt", json.get("task").asText() + " / " + json.get("prompt_strategy").asText());
         lines.put("rows", String.format(Locale.ROOT, "%d in, %d out, %d ok, %d failed", rows.get("in").asLong(),
-                rows.get("out").asLong(), rows.get("ok").asLong(), rows.get("failed").asLong()));
+                rows.get("out").asLong(), rows.get("ok").asLong(), rows.get("failed").asLong())
+                + (rows.get("committed_before").asLong() > 0 ? String.format(Locale.ROOT, " (%d committed before, "
+                + "%d written now)", rows.get("committed_before").asLong(), rows.get("written_now").asLong()) : ""));
+        JsonNode ids = json.get("ids");
+        lines.put("ids", String.format(Locale.ROOT, "%d in, %d out, each once: %s%s", ids.get("in").asLong(),
+                ids.get("out").asLong(), ids.get("each_once").asBoolean() ? "yes" : "NO",
+                ids.get("duplicated_in").asLong() > 0 ? String.format(Locale.ROOT, " (%d duplicated in the input: "
+                        + "error rows)", ids.get("duplicated_in").asLong()) : ""));
         lines.put("tokens", String.format(Locale.ROOT, "%d prompt, %d generated", json.get("tokens").get("prompt")
                 .asLong(), json.get("tokens").get("generated").asLong()));
         lines.put("throughput", String.format(Locale.ROOT, "%.0f tokens/s, %.1f rows/s",
@@ -176,7 +197,7 @@ public record RunSummary(ObjectNode json) {
         return sb.toString();
     }
 
-    private static String pct(com.fasterxml.jackson.databind.JsonNode n) {
+    private static String pct(JsonNode n) {
         return n == null || n.isNull() ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * n.asDouble());
     }
 

@@ -1,6 +1,7 @@
 package io.readtwice.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.readtwice.answer.ModelHolder;
 import io.readtwice.generate.JrtPadding;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.prompt.AnswerText;
@@ -46,6 +47,7 @@ class ReadTwiceJobTest {
 
     @BeforeAll
     static void start() {
+        ModelHolder.clear(); // the summary test counts model loads; another test class may have loaded it already
         spark = JobTestSupport.session();
         spark.sparkContext().addSparkListener(new SparkListener() {
             @Override
