@@ -8,14 +8,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.MapType;
-import org.apache.spark.sql.types.StructField;
-import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
-
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
@@ -23,7 +16,6 @@ import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.octet_length;
 import static org.apache.spark.sql.functions.size;
-import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * Spreads rows over partitions by estimated token cost, so that long documents do not pile up in one straggler:
@@ -50,7 +42,7 @@ final class CostBalancer {
             original[i] = col("`" + input.columns()[i] + "`");
         }
         Dataset<Row> ranked = input.withColumn(COST, cost(input, columns, o))
-                .orderBy(col(COST).desc(), col("`" + o.idCol() + "`").asc(), rowHash(input).asc())
+                .orderBy(col(COST).desc(), col("`" + o.idCol() + "`").asc(), Inputs.rowHash(input).asc())
                 .select(original);
         int id = columns.id();
         JavaPairRDD<Integer, Row> dealt = ranked.javaRDD().zipWithIndex()
@@ -64,34 +56,6 @@ final class CostBalancer {
         long round = rank / n;
         int position = (int) (rank % n);
         return round % 2 == 0 ? position : n - 1 - position;
-    }
-
-    /** A 64-bit hash of every column Spark can hash (map-typed columns cannot be, and are left out). */
-    private static Column rowHash(Dataset<Row> input) {
-        List<Column> hashable = new ArrayList<>();
-        for (StructField f : input.schema().fields()) {
-            if (!hasMap(f.dataType())) {
-                hashable.add(col("`" + f.name() + "`"));
-            }
-        }
-        return hashable.isEmpty() ? lit(0L) : xxhash64(hashable.toArray(Column[]::new));
-    }
-
-    private static boolean hasMap(DataType t) {
-        if (t instanceof MapType) {
-            return true;
-        }
-        if (t instanceof ArrayType a) {
-            return hasMap(a.elementType());
-        }
-        if (t instanceof StructType s) {
-            for (StructField f : s.fields()) {
-                if (hasMap(f.dataType())) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     /** Estimated prompt tokens: about 4 bytes of text per token; ids count themselves. */

@@ -13,6 +13,7 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -35,6 +36,7 @@ import static org.apache.spark.sql.functions.when;
 record IdCensus(long rows, long ids, long nullIdRows, long duplicateIds, long duplicateRows) {
     private static final String KEY = "__readtwice_id";
     private static final String ROWS = "__readtwice_rows";
+    private static final String HASH = "__readtwice_hash";
 
     static IdCensus of(Dataset<Row> input, String idCol) {
         Column n = col(ROWS);
@@ -45,9 +47,15 @@ record IdCensus(long rows, long ids, long nullIdRows, long duplicateIds, long du
         return new IdCensus(r.getLong(0), r.getLong(1), r.getLong(2), r.getLong(3), r.getLong(4));
     }
 
-    /** (id, rows with that id) for every id, null included. */
+    /**
+     * (id, rows with that id) for every id, null included. The filter on the maximum of {@link Inputs#rowHash} is
+     * always true, but Spark cannot know that (a maximum may be null), so it must keep the hash and parse every
+     * column: malformed JSON and CSV records then have the ids the answer stage sees.
+     */
     private static Dataset<Row> perId(Dataset<Row> input, String idCol) {
-        return input.groupBy(col(quoted(idCol)).as(KEY)).agg(count(lit(1)).as(ROWS));
+        return input.groupBy(col(quoted(idCol)).as(KEY))
+                .agg(count(lit(1)).as(ROWS), max(Inputs.rowHash(input)).as(HASH))
+                .filter(col(HASH).isNotNull());
     }
 
     private static Dataset<Row> duplicated(Dataset<Row> input, String idCol) {

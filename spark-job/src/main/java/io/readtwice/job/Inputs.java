@@ -6,6 +6,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -22,6 +23,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.xxhash64;
 
 /** Reads the input table: Parquet, JSON Lines or CSV (with a header), by extension or by --input-format. */
 final class Inputs {
@@ -49,9 +54,12 @@ final class Inputs {
         Dataset<Row> input;
         try {
             input = reader.load(inputs.toArray(String[]::new));
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // also Spark's AnalysisException, checked in Java's eyes
+            String hint = resolved.equals("json") && String.valueOf(e.getMessage()).contains("COLUMN_ALREADY_EXISTS")
+                    ? " (a JSON record repeats a key, which Spark reads as two columns of one name; remove the "
+                    + "repeated key)" : "";
             throw new ReadTwiceException("cannot read --input " + String.join(",", inputs) + " as " + resolved
-                    + ": " + firstLine(e.getMessage()), e);
+                    + ": " + firstLine(e.getMessage()) + hint, e);
         }
         for (StructField f : input.schema().fields()) {
             if (depth(f.dataType()) > MAX_NESTING) {
@@ -60,6 +68,40 @@ final class Inputs {
             }
         }
         return input;
+    }
+
+    /**
+     * A 64-bit hash of every column Spark can hash (map-typed columns cannot be, and are left out). Besides breaking
+     * ties, it makes a query read every column: Spark's JSON and CSV readers parse only the columns a query needs,
+     * and a record that is malformed in a column left out gets its id when only the id is read, but a null id (all
+     * fields null, the line in _corrupt_record) when every column is. So every query the job makes over the input
+     * includes this hash, and they all see the same rows.
+     */
+    static Column rowHash(Dataset<Row> input) {
+        List<Column> hashable = new ArrayList<>();
+        for (StructField f : input.schema().fields()) {
+            if (!hasMap(f.dataType())) {
+                hashable.add(col("`" + f.name().replace("`", "``") + "`"));
+            }
+        }
+        return hashable.isEmpty() ? lit(0L) : xxhash64(hashable.toArray(Column[]::new));
+    }
+
+    private static boolean hasMap(DataType t) {
+        if (t instanceof MapType) {
+            return true;
+        }
+        if (t instanceof ArrayType a) {
+            return hasMap(a.elementType());
+        }
+        if (t instanceof StructType s) {
+            for (StructField f : s.fields()) {
+                if (hasMap(f.dataType())) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Levels of arrays, maps and structs in a type (0 for a plain value). */

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,11 +27,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Input, output and model on S3: a real S3-compatible server (Adobe S3Mock, started as a child process on
- * loopback) behind s3a://. The executor copies the model from S3 into its local cache once.
+ * loopback) behind s3a://. The executor copies the model from S3 into its local cache once. And the server killed
+ * and restarted while the answers are being written: every id is committed exactly once.
  */
 class S3RunTest {
     private static final String BUCKET = "it";
+    /** A bucket whose S3A client retries for about 20 s, so that it rides out a server restart. */
+    private static final String PATIENT = "patient";
     private static Process s3mock;
+    private static int port;
     private static SparkSession spark;
 
     @TempDir
@@ -38,21 +43,11 @@ class S3RunTest {
 
     @BeforeAll
     static void start() throws Exception {
-        int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        String jar = System.getProperty("s3mock.jar", "target/s3mock/s3mock-exec.jar");
-        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        s3mock = new ProcessBuilder(javaBin, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar,
-                "--server.address=127.0.0.1", "--server.port=0",
-                "--com.adobe.testing.s3mock.httpPort=" + port,
-                "--com.adobe.testing.s3mock.store.initial-buckets=" + BUCKET,
-                "--com.adobe.testing.s3mock.store.root=" + tmp.resolve("s3"))
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("s3mock.log").toFile()).start();
-        waitUntilUp("http://127.0.0.1:" + port + "/");
-
-        spark = SparkSession.builder().master("local[2]").appName("readtwice-s3-test")
+        startS3Mock();
+        spark = SparkSession.builder().master("local[2,4]").appName("readtwice-s3-test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
@@ -67,7 +62,25 @@ class S3RunTest {
                 .config("spark.hadoop.fs.s3a.secret.key", "test")
                 .config("spark.hadoop.fs.s3a.attempts.maximum", "1")
                 .config("spark.hadoop.fs.s3a.retry.limit", "1")
+                .config("spark.hadoop.fs.s3a.bucket." + PATIENT + ".retry.limit", "40")
+                .config("spark.hadoop.fs.s3a.bucket." + PATIENT + ".retry.interval", "500ms")
+                .config("spark.hadoop.fs.s3a.bucket." + PATIENT + ".connection.establish.timeout", "2s")
                 .getOrCreate();
+    }
+
+    /** S3Mock on {@link #port}, keeping its store across restarts. */
+    private static void startS3Mock() throws Exception {
+        String jar = System.getProperty("s3mock.jar", "target/s3mock/s3mock-exec.jar");
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        java.nio.file.Path log = tmp.resolve("s3mock.log");
+        s3mock = new ProcessBuilder(javaBin, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar,
+                "--server.address=127.0.0.1", "--server.port=0",
+                "--com.adobe.testing.s3mock.httpPort=" + port,
+                "--com.adobe.testing.s3mock.store.initial-buckets=" + BUCKET + "," + PATIENT,
+                "--com.adobe.testing.s3mock.store.retain-files-on-exit=true",
+                "--com.adobe.testing.s3mock.store.root=" + tmp.resolve("s3"))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        waitUntilUp("http://127.0.0.1:" + port + "/");
     }
 
     private static void waitUntilUp(String url) throws Exception {
@@ -97,7 +110,9 @@ class S3RunTest {
         }
         if (s3mock != null) {
             s3mock.destroy();
-            s3mock.waitFor(10, TimeUnit.SECONDS);
+            if (!s3mock.waitFor(10, TimeUnit.SECONDS)) {
+                s3mock.destroyForcibly();
+            }
         }
     }
 
@@ -137,5 +152,62 @@ class S3RunTest {
             assertTrue(Files.size(dirs.get(0).resolve("model.safetensors")) == Files.size(
                     golden.resolve("model.safetensors")));
         }
+    }
+
+    @Test
+    void theServerKilledAndRestartedDuringTheWriteLosesNoRowAndDuplicatesNone() throws Exception {
+        java.nio.file.Path input = JobTestSupport.squadSubset(tmp.resolve("restart.jsonl"), 16);
+        String output = "s3a://" + PATIENT + "/answers/restart";
+        AnswerOptions answer = AnswerOptions.builder().model(JobTestSupport.golden("tiny-gpt2-jrt").toString())
+                .task("squad").maxNewTokens(2).partitions(4).build();
+        JobOptions o = new JobOptions(List.of(input.toString()), null, output, false, Map.of(), answer, false);
+        FileSystem s3 = FileSystem.get(URI.create("s3a://" + PATIENT + "/"), spark.sparkContext().hadoopConfiguration());
+
+        java.util.concurrent.atomic.AtomicInteger failedTasks = new java.util.concurrent.atomic.AtomicInteger();
+        spark.sparkContext().addSparkListener(new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+                if (!end.taskInfo().successful()) {
+                    failedTasks.incrementAndGet();
+                }
+            }
+        });
+        // each row waits 300 ms, so the answer stage writes for a few seconds; the server dies as it begins
+        CompletableFuture<String> job = CompletableFuture.supplyAsync(() -> {
+            spark.sparkContext().setLocalProperty(TestFaults.LOCAL_PROPERTY, "rowDelayMs=300");
+            try {
+                ReadTwiceJob.run(spark, o, JobTestSupport.console(new StringWriter()));
+                return "completed";
+            } catch (ReadTwiceJob.JobFailedException e) {
+                return "failed: " + e.getMessage();
+            } finally {
+                spark.sparkContext().setLocalProperty(TestFaults.LOCAL_PROPERTY, null);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (!s3.exists(new Path(output, Outputs.TEMPORARY))) {
+            assertTrue(System.nanoTime() < deadline && !job.isDone(), "the write never started: "
+                    + (job.isDone() ? job.get() : "timeout"));
+            Thread.sleep(50);
+        }
+        long killed = System.nanoTime();
+        s3mock.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        startS3Mock();
+        double downSeconds = (System.nanoTime() - killed) / 1e9;
+
+        String outcome = job.get(4, TimeUnit.MINUTES);
+        if (!outcome.equals("completed")) {
+            // Spark ran out of attempts while the server was down: what is committed is whole, and --resume ends it
+            ReadTwiceJob.run(spark, o.withResume(true), JobTestSupport.console(new StringWriter()));
+        }
+        System.out.printf("S3RunTest restart: server down %.1f s; %d task attempts failed; the run %s%n",
+                downSeconds, failedTasks.get(), outcome);
+        List<Row> rows = spark.read().parquet(output).collectAsList();
+        List<String> expected = spark.read().json(input.toString()).select("id")
+                .as(org.apache.spark.sql.Encoders.STRING()).collectAsList().stream().sorted().toList();
+        assertEquals(expected, rows.stream().map(r -> r.<String>getAs("id")).sorted().toList(),
+                "every id exactly once");
+        assertTrue(rows.stream().allMatch(r -> "ok".equals(r.getAs("status"))));
+        assertTrue(s3.exists(new Path(output, Outputs.SUCCESS)));
     }
 }
