@@ -25,7 +25,7 @@ class RunCommandTest {
                 "--template", "--cut", "--context-tokens", "--max-length", "--id-col", "--context-col",
                 "--question-col", "--answers-col", "--prompt-col", "--prompt-ids-col", "--max-new-tokens", "--stop",
                 "--logprobs", "--jrt-padding", "--based-decode", "--backend", "--batch-tokens", "--partitions",
-                "--on-error", "--overwrite", "--conf")) {
+                "--on-error", "--resume", "--duplicate-ids", "--overwrite", "--conf")) {
             assertTrue(run.out().contains(option), option + " in\n" + run.out());
         }
     }
@@ -43,6 +43,14 @@ class RunCommandTest {
         assertEquals(2, strategy.exitCode(), strategy.toString());
         assertTrue(strategy.err().startsWith("readtwice run: --strategy: unknown prompt strategy 'thrice'"),
                 strategy.err());
+        CliTestSupport.Run both = CliTestSupport.run("run", "--input", "x.jsonl", "--output", "o", "--model", model,
+                "--resume", "--overwrite");
+        assertEquals(2, both.exitCode(), both.toString());
+        assertTrue(both.err().startsWith("readtwice run: --resume and --overwrite exclude each other"), both.err());
+        CliTestSupport.Run policy = CliTestSupport.run("run", "--input", "x.jsonl", "--output", "o", "--model", model,
+                "--duplicate-ids", "first");
+        assertEquals(2, policy.exitCode(), policy.toString());
+        assertEquals("readtwice run: --duplicate-ids must be fail or error, got first", policy.err().strip());
         CliTestSupport.Run missing = CliTestSupport.run("run", "--input", "x.jsonl");
         assertEquals(2, missing.exitCode());
         assertTrue(missing.err().contains("Missing required options"), missing.err());

@@ -195,9 +195,10 @@ class FaultInjectionIT {
                     fail("no executor started answering:\n" + TestCluster.tail(log, 4000));
                 }
                 for (int w = 0; w < TestCluster.HOSTS.size() && victim == null; w++) {
-                    List<ProcessHandle> executors = cluster.executors(w);
-                    if (executors.size() == 1 && answering(cluster.workDir(w))) {
-                        victim = executors.get(0);
+                    for (ProcessHandle executor : cluster.executors(w)) {
+                        if (answering(cluster.workDir(w), executor)) {
+                            victim = executor;
+                        }
                     }
                 }
                 Thread.sleep(100);
@@ -209,24 +210,27 @@ class FaultInjectionIT {
         }
         assertEquals(0, finish(app, log), TestCluster.tail(log, 6000));
         assertEachIdOnce(output);
-        System.out.println("FaultInjectionIT executor kill: " + schedulerReport(events(events)));
-        assertTrue(events(events).stream().anyMatch(e -> e.path("Event").asText()
-                .equals("SparkListenerExecutorRemoved")), "the driver saw the executor go");
+        List<JsonNode> scheduler = events(events);
+        System.out.println("FaultInjectionIT executor kill: " + schedulerReport(scheduler));
+        assertTrue(scheduler.stream().anyMatch(e -> e.path("Event").asText().equals("SparkListenerExecutorRemoved")),
+                "the driver saw the executor go");
+        assertTrue(scheduler.stream().anyMatch(e -> e.path("Task End Reason").path("Reason").asText()
+                .equals("ExecutorLostFailure")), "the kill hit a running task");
     }
 
-    /** Whether an executor under a worker's work dir has logged loading the model. */
-    private static boolean answering(Path workDir) throws IOException {
-        if (!Files.isDirectory(workDir)) {
+    /**
+     * Whether the executor has logged loading the model, which its first task of the answer stage does: it is
+     * answering. Its log is {@code <work dir>/<app id>/<executor id>/stderr}.
+     */
+    private static boolean answering(Path workDir, ProcessHandle executor) throws IOException {
+        List<String> args = List.of(executor.info().arguments().orElse(new String[0]));
+        int app = args.indexOf("--app-id");
+        int id = args.indexOf("--executor-id");
+        if (app < 0 || id < 0) {
             return false;
         }
-        try (Stream<Path> files = Files.walk(workDir)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().equals("stderr")).toList()) {
-                if (TestCluster.count(f, "readtwice: loaded model") > 0) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return TestCluster.count(workDir.resolve(args.get(app + 1)).resolve(args.get(id + 1)).resolve("stderr"),
+                "readtwice: loaded model") > 0;
     }
 
     @Test

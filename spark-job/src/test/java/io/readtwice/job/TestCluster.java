@@ -125,7 +125,10 @@ final class TestCluster implements ExtensionContext.Store.CloseableResource {
                 "--conf", "spark.executor.memory=512m",
                 "--conf", "spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector",
                 "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
-                "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=60s"));
+                "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=60s",
+                // the workers are two hosts to Spark: without this, delay scheduling keeps the test's short tasks
+                // on the executor that holds their shuffle input, and the other one idles
+                "--conf", "spark.locality.wait=0s"));
         conf.forEach((k, v) -> command.addAll(List.of("--conf", k + "=" + v)));
         command.addAll(List.of("--class", "io.readtwice.cli.ReadTwiceCli", System.getProperty("readtwice.jar")));
         command.addAll(args);
