@@ -6,6 +6,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructField;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -48,11 +49,15 @@ record IdCensus(long rows, long ids, long nullIdRows, long duplicateIds, long du
     }
 
     /**
-     * (id, rows with that id) for every id, null included. The filter on the maximum of {@link Inputs#rowHash} is
-     * always true, but Spark cannot know that (a maximum may be null), so it must keep the hash and parse every
-     * column: malformed JSON and CSV records then have the ids the answer stage sees.
+     * (id, rows with that id) for every id, null included. Where the input has malformed records (a
+     * {@code _corrupt_record} column), the ids must be read as the answer stage reads them, from whole records (see
+     * {@link Inputs#rowHash}): the filter on the maximum of the row hash is always true, but Spark cannot know that
+     * (a maximum may be null), so it must parse every column. Elsewhere (Parquet) only the id column is read.
      */
     private static Dataset<Row> perId(Dataset<Row> input, String idCol) {
+        if (!Arrays.asList(input.columns()).contains(InputColumns.CORRUPT_RECORD)) {
+            return input.groupBy(col(quoted(idCol)).as(KEY)).agg(count(lit(1)).as(ROWS));
+        }
         return input.groupBy(col(quoted(idCol)).as(KEY))
                 .agg(count(lit(1)).as(ROWS), max(Inputs.rowHash(input)).as(HASH))
                 .filter(col(HASH).isNotNull());

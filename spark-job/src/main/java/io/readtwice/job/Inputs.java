@@ -72,9 +72,9 @@ final class Inputs {
 
     /**
      * A 64-bit hash of every column Spark can hash (map-typed columns cannot be, and are left out). Besides breaking
-     * ties, it makes a query read every column: Spark's JSON and CSV readers parse only the columns a query needs,
-     * and a record that is malformed in a column left out gets its id when only the id is read, but a null id (all
-     * fields null, the line in _corrupt_record) when every column is. So every query the job makes over the input
+     * ties, it makes a query read every column: Spark's JSON reader parses only the columns a query needs, and a
+     * record that is malformed in a column left out gets its id when only the id is read, but a null id (all fields
+     * null, the line in _corrupt_record) when every column is. So every query the job makes over such an input
      * includes this hash, and they all see the same rows.
      */
     static Column rowHash(Dataset<Row> input) {
