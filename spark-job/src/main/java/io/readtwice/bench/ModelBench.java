@@ -1,6 +1,6 @@
 package io.readtwice.bench;
 
-import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.TimedBackend;
 import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.kernels.cpu.Roofline;
 import io.readtwice.model.BasedDecode;
@@ -44,6 +44,10 @@ public final class ModelBench {
     public Map<String, Object> run(int promptTokens, int batch, int newTokens, int warmup, int repeats) {
         List<int[]> prompts = prompts(promptTokens, batch);
         resetPeakRss();
+        TimedBackend timed = model.backend() instanceof TimedBackend t ? t : null;
+        if (timed != null) {
+            timed.reset();
+        }
         long[] prefillNanos = new long[repeats];
         long[] decodeNanos = new long[repeats];
         for (int r = -warmup; r < repeats; r++) {
@@ -63,6 +67,7 @@ public final class ModelBench {
         double prefillSeconds = median(prefillNanos) / 1e9;
         double decodeSeconds = median(decodeNanos) / 1e9;
         double peakRss = peakRssMb();  // before the ceilings' own buffers
+        Map<String, Double> profile = timed != null ? timed.millis() : null;  // before the ceilings' own products
         double prefillFlops = LinearFlops.prefill(config, promptTokens, batch);
         double decodeSteps = Math.max(1, newTokens - 1);
 
@@ -91,6 +96,10 @@ public final class ModelBench {
         out.put("memory_bandwidth_gb_per_s", bandwidth);
         out.put("decode_fraction_of_bandwidth", decodeSteps * batch / decodeSeconds / bandwidthBoundTokensPerS);
         out.put("peak_rss_mb", peakRss);
+        if (profile != null) {
+            // Milliseconds per backend operation over warm-up and timed runs, prefill and decode together.
+            out.put("profile_ms", profile);
+        }
         return out;
     }
 
@@ -178,10 +187,5 @@ public final class ModelBench {
             return -1;
         }
         return -1;
-    }
-
-    /** For logs: which backend ran. */
-    public Backend backend() {
-        return model.backend();
     }
 }

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.readtwice.bench.ModelBench;
 import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
+import io.readtwice.kernels.Backend;
 import io.readtwice.kernels.CpuBackend;
+import io.readtwice.kernels.TimedBackend;
 import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.ModelConfig;
@@ -79,6 +81,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
     int repeats;
 
+    @Option(names = "--profile",
+            description = "Also report milliseconds per backend operation (linear, mixers, norms…): where time goes.")
+    boolean profile;
+
     @Option(names = "--json", description = "One JSON object per configuration, one per line.")
     boolean json;
 
@@ -112,7 +118,8 @@ final class BenchCommand implements Callable<Integer> {
             label = source.model.toString();
         }
         long weightBytes = ModelBench.weightBytes(modelWeights, precision);
-        LanguageModel model = new LanguageModel(config, modelWeights, new CpuBackend(workers), precision);
+        Backend backend = profile ? new TimedBackend(new CpuBackend(workers)) : new CpuBackend(workers);
+        LanguageModel model = new LanguageModel(config, modelWeights, backend, precision);
         modelWeights = null;  // with bf16 the float32 arrays are garbage now: peak RSS should show it
         ModelBench bench = new ModelBench(model, weightBytes, workers);
 
@@ -135,6 +142,9 @@ final class BenchCommand implements Callable<Integer> {
                             result.get("gemm_ceiling_gflops_per_s"), result.get("decode_tokens_per_s"),
                             result.get("decode_ms_per_step"), 100 * (double) result.get("decode_fraction_of_bandwidth"),
                             result.get("memory_bandwidth_gb_per_s"), result.get("peak_rss_mb"));
+                    if (result.containsKey("profile_ms")) {
+                        out.println("  ms per operation: " + result.get("profile_ms"));
+                    }
                 }
                 out.flush();
             }

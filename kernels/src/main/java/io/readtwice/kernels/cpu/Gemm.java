@@ -27,12 +27,6 @@ public final class Gemm {
         return BLAS_INSTANCE.getClass().getSimpleName();
     }
 
-    /** {@code y[rows, out] = x[rows, in] · wᵀ + bias}, w is {@code [out, in]} (nn.Linear); bias may be null. */
-    public static void linear(float[] x, int xOffset, int rows, int in, float[] w, int out, float[] bias, float[] y,
-                              int yOffset) {
-        linear(x, xOffset, rows, new F32Matrix(w, out, in), 0, out, bias, y, yOffset);
-    }
-
     /**
      * Output columns {@code [from, to)} of {@code y[rows, out] = x[rows, in] · wᵀ + bias}: rows {@code from..to-1}
      * of w. Column blocks are independent, which is how the backend splits a projection over cores.
