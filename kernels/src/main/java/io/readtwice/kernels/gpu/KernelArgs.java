@@ -27,6 +27,12 @@ public final class KernelArgs {
         return this;
     }
 
+    /** A C {@code long long}. */
+    public KernelArgs i64(long value) {
+        values.add(Pointer.to(new long[] {value}));
+        return this;
+    }
+
     public KernelArgs f32(float value) {
         values.add(Pointer.to(new float[] {value}));
         return this;

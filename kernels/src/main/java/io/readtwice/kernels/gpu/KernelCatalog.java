@@ -12,6 +12,10 @@ final class KernelCatalog {
 
     static List<Use> uses() {
         return List.of(
-                new Use("LinearAttentionGpu", LinearAttentionGpu.MODULE, LinearAttentionGpu.KERNELS));
+                new Use("LinearAttentionGpu", LinearAttentionGpu.MODULE, LinearAttentionGpu.KERNELS),
+                new Use("SlidingWindowGpu", SlidingWindowGpu.MODULE, SlidingWindowGpu.KERNELS),
+                new Use("BaseConvGpu", BaseConvGpu.MODULE, BaseConvGpu.KERNELS),
+                new Use("ElementwiseGpu", ElementwiseGpu.MODULE, ElementwiseGpu.KERNELS),
+                new Use("VocabGpu", VocabGpu.MODULE, VocabGpu.KERNELS));
     }
 }
