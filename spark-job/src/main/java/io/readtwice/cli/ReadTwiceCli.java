@@ -22,8 +22,8 @@ import java.nio.file.NoSuchFileException;
  */
 @Command(name = "readtwice",
         description = "Question answering with JRT-RNN and Based language models (Just read twice, arXiv 2407.05483).",
-        subcommands = {GenerateCommand.class, BenchCommand.class, TokenizeCommand.class, RunCommand.class,
-                DemoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {GenerateCommand.class, BenchCommand.class, BenchMixerCommand.class, TokenizeCommand.class,
+                RunCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         usageHelpAutoWidth = true)
 public final class ReadTwiceCli implements Runnable {
 

@@ -109,6 +109,23 @@ public final class DeviceBuffer implements AutoCloseable {
         JCudaDriver.cuMemcpyDtoH(Pointer.to(values), pointer(), (long) values.length * 4);
     }
 
+    /** Repeats {@code pattern} (converted to this buffer's type) over the whole buffer: benchmark inputs. */
+    public void fill(float[] pattern) {
+        if (pattern.length == 0) {
+            throw new IllegalArgumentException("empty fill pattern");
+        }
+        DeviceBuffer staging = of(context, type, pattern);
+        try {
+            context.makeCurrent();
+            long step = staging.bytes();
+            for (long at = 0; at < bytes(); at += step) {
+                JCudaDriver.cuMemcpyDtoD(pointer().withByteOffset(at), staging.pointer(), Math.min(step, bytes() - at));
+            }
+        } finally {
+            staging.close();
+        }
+    }
+
     /** Sets every byte to 0 (0.0f, bf16 0, int 0). */
     public void zero() {
         context.makeCurrent();

@@ -86,12 +86,19 @@ public final class GpuProbe {
                 java.nio.charset.StandardCharsets.US_ASCII), capability, bytes[0] / (double) (1L << 30));
     }
 
-    private static String oneLine(Throwable t) {
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+    /** JCuda's load error carries nested stack traces in its message: keep the first sentence and the cause. */
+    static String oneLine(Throwable t) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable c = t; c != null && all.length() < 100_000; c = c.getCause() == c ? null : c.getCause()) {
+            all.append(' ').append(c.getMessage());
         }
-        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return message.replaceAll("\\s+", " ").trim();
+        String text = all.toString();
+        String first = String.valueOf(t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
+        first = first.split("---\\(start of nested", 2)[0].split("Operating system", 2)[0];
+        first = first.replaceAll("\\s+", " ").trim();
+        if (text.contains("libcuda.so.1")) {
+            first += " (libcuda.so.1 not found: no NVIDIA driver)";
+        }
+        return first.length() > 300 ? first.substring(0, 300) + "…" : first;
     }
 }
