@@ -4,6 +4,7 @@ import io.readtwice.generate.Generation;
 import io.readtwice.generate.GenerationOptions;
 import io.readtwice.generate.Generator;
 import io.readtwice.generate.JrtPadding;
+import io.readtwice.kernels.DeviceOutOfMemory;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.prompt.AnswerMetrics;
 import io.readtwice.prompt.AnswerText;
@@ -21,7 +22,8 @@ import java.util.List;
  * <p>Rows and the engine fail differently. Anything thrown while building one row's prompt fails that row. A
  * micro-batch that throws is retried row by row, so a row that fails alone becomes an error row. But the engine
  * itself failing is not the rows' fault and must not be recorded as answers: {@link EngineFailure} (a device
- * error), an {@link OutOfMemoryError} for a single row (a batch that runs out of memory is first split in halves),
+ * error), an {@link OutOfMemoryError} or {@link DeviceOutOfMemory} for a single row (a batch that runs out of JVM or
+ * device memory is first split in halves and retried),
  * a {@link StackOverflowError}, or {@value #ENGINE_FAILURE_STREAK} rows in a row failing alone with no success in
  * between all throw {@link EngineFailure}, which fails the Spark task (Spark retries it) and leaves the JVM alive.
  */
@@ -126,7 +128,7 @@ public final class Answerer {
             generations = engine.generate(ids, options);
         } catch (EngineFailure e) {
             throw e;
-        } catch (OutOfMemoryError e) {
+        } catch (OutOfMemoryError | DeviceOutOfMemory e) {
             if (batch.size() == 1) {
                 throw new EngineFailure("out of memory generating one row of " + ids.get(0).length
                         + " prompt tokens; give the executors more memory or lower --max-length", e);

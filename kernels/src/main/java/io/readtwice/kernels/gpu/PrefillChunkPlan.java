@@ -83,8 +83,9 @@ public record PrefillChunkPlan(List<Chunk> chunks) {
                 return new PrefillChunkPlan(chunks);
             }
             // water-filling: the shortest needs are met first, their unused share goes to the longer ones
-            active.sort((a, b) -> Integer.compare(lengths[a] - start(a, pos, prefix, lengths, first),
-                    lengths[b] - start(b, pos, prefix, lengths, first)));
+            boolean inFirst = first;
+            active.sort((a, b) -> Integer.compare(lengths[a] - start(a, pos, prefix, lengths, inFirst),
+                    lengths[b] - start(b, pos, prefix, lengths, inFirst)));
             long spare = chunkTokens - reserved;
             int[] end = new int[lengths.length];
             for (int i = 0; i < active.size(); i++) {

@@ -38,9 +38,9 @@ class PrefillChunkPlanTest {
     @Test
     void finishedSequencesLeaveTheirShareToTheOthers() {
         PrefillChunkPlan plan = PrefillChunkPlan.of(new int[] {64, 1000}, 0, 256);
-        // chunk 1: the short one takes its 64, the long one 192 rounded down to 128; then 256 each time
-        assertEquals(List.of(new Slice(0, 0, 64), new Slice(1, 0, 128)), plan.chunks().get(0).slices());
-        assertEquals(List.of(new Slice(1, 128, 384)), plan.chunks().get(1).slices());
+        // chunk 1: the short one takes its 64, the long one the other 192; then 256 each time
+        assertEquals(List.of(new Slice(0, 0, 64), new Slice(1, 0, 192)), plan.chunks().get(0).slices());
+        assertEquals(List.of(new Slice(1, 192, 448)), plan.chunks().get(1).slices());
     }
 
     @Test
