@@ -36,7 +36,8 @@ public final class Bf16Matrix implements Matrix {
         return new Bf16Matrix(pairs, rows, cols);
     }
 
-    static short toBf16(float value) {
+    /** float32 → bfloat16 bits, round to nearest even (also what the GPU kernels and uploads use). */
+    public static short toBf16(float value) {
         int bits = Float.floatToRawIntBits(value);
         if (Float.isNaN(value)) {
             return (short) ((bits >>> 16) | 0x40);  // stay a (quiet) NaN
@@ -45,7 +46,8 @@ public final class Bf16Matrix implements Matrix {
         return (short) ((bits + roundingBias) >>> 16);
     }
 
-    static float toFloat(short bf16) {
+    /** bfloat16 bits → float32 (exact). */
+    public static float toFloat(short bf16) {
         return Float.intBitsToFloat((bf16 & 0xFFFF) << 16);
     }
 

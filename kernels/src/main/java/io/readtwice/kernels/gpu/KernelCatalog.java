@@ -1,0 +1,17 @@
+package io.readtwice.kernels.gpu;
+
+import java.util.List;
+
+/** Which kernels each launcher calls: the artifact test checks them against what nvcc built. */
+final class KernelCatalog {
+    record Use(String launcher, String module, List<String> kernels) {
+    }
+
+    private KernelCatalog() {
+    }
+
+    static List<Use> uses() {
+        return List.of(
+                new Use("LinearAttentionGpu", LinearAttentionGpu.MODULE, LinearAttentionGpu.KERNELS));
+    }
+}
