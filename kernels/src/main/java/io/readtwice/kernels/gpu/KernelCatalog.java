@@ -12,6 +12,7 @@ final class KernelCatalog {
 
     static List<Use> uses() {
         return List.of(
-                new Use("LinearAttentionGpu", LinearAttentionGpu.MODULE, LinearAttentionGpu.KERNELS));
+                new Use("LinearAttentionGpu", LinearAttentionGpu.MODULE, LinearAttentionGpu.KERNELS),
+                new Use("GemmLauncher", GemmLauncher.MODULE, GemmLauncher.KERNELS));
     }
 }
