@@ -1,15 +1,10 @@
 package io.readtwice.kernels.gpu;
 
-import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUfunction;
-import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 
+import java.util.List;
 import java.util.Set;
-
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
-import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 
 /**
  * Launches gemm.cu's kernels: {@code C[M, N] = A[M, K] · B[N, K]ᵀ} in bf16 with float32 accumulation and a fused
@@ -17,21 +12,23 @@ import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
  * kernel trusts them.
  */
 public final class GemmLauncher {
-    /** gemm.cu's CTA tile (BM = BN = 128) and block size. */
+    static final String MODULE = "gemm";
+    static final String GEMM = "gemm_bf16_mma";
+    static final String CONVERT = "gemm_f32_to_bf16";
+    static final List<String> KERNELS = List.of(GEMM, CONVERT);
+    /** gemm.cu's CTA tile (BM = BN = 128) and block size; its 48 KiB of shared memory is static. */
     static final int TILE = 128;
     static final int THREADS = 256;
     private static final int CONVERT_THREADS = 256;
     private static final int MAX_CONVERT_BLOCKS = 4096;
-    /** The largest grid y dimension CUDA allows. */
-    private static final int MAX_GRID_Y = 65535;
 
-    private final CUfunction gemm = new CUfunction();
-    private final CUfunction convert = new CUfunction();
+    private final Kernel gemm;
+    private final Kernel convert;
 
-    /** Resolves the entry points in a loaded gemm module. */
-    public GemmLauncher(CUmodule module) {
-        cuModuleGetFunction(gemm, module, "gemm_bf16_mma");
-        cuModuleGetFunction(convert, module, "gemm_f32_to_bf16");
+    public GemmLauncher(CudaContext context) {
+        KernelModule module = context.module(MODULE);
+        this.gemm = module.kernel(GEMM);
+        this.convert = module.kernel(CONVERT);
     }
 
     /**
@@ -48,7 +45,7 @@ public final class GemmLauncher {
         if (epilogues.contains(GemmEpilogue.SWIGLU) && n % (2 * SwiGluLayout.GROUP) != 0) {
             throw new IllegalArgumentException("SwiGLU GEMM needs N % 16 == 0, got N = " + n);
         }
-        if (gridRows(m) > MAX_GRID_Y) {
+        if (gridRows(m) > LaunchShape.MAX_GRID_YZ) {
             throw new IllegalArgumentException("GEMM with M = " + m + " rows exceeds the grid; launch in row blocks");
         }
     }
@@ -73,17 +70,15 @@ public final class GemmLauncher {
         if (epilogues.contains(GemmEpilogue.BIAS) != (bias != null)) {
             throw new IllegalArgumentException("GEMM bias pointer and BIAS epilogue disagree");
         }
-        Pointer params = Pointer.to(Pointer.to(a), Pointer.to(b), Pointer.to(bias != null ? bias : new CUdeviceptr()),
-                Pointer.to(c), Pointer.to(new int[] {m}), Pointer.to(new int[] {n}), Pointer.to(new int[] {k}),
-                Pointer.to(new int[] {ldc}), Pointer.to(new int[] {GemmEpilogue.mode(epilogues)}));
-        cuLaunchKernel(gemm, gridColumns(n), gridRows(m), 1, THREADS, 1, 1, 0, stream, params, null);
+        gemm.launch(LaunchShape.grid(gridColumns(n), gridRows(m), THREADS, 0), new KernelArgs().pointer(a).pointer(b)
+                .pointer(bias).pointer(c).i32(m).i32(n).i32(k).i32(ldc).i32(GemmEpilogue.mode(epilogues)), stream);
     }
 
     /** Enqueues {@code out[i] = bf16(in[i])} for {@code count} floats. */
     public void toBf16(CUdeviceptr in, CUdeviceptr out, long count, CUstream stream) {
         int blocks = (int) Math.min(MAX_CONVERT_BLOCKS, (count + CONVERT_THREADS - 1) / CONVERT_THREADS);
-        Pointer params = Pointer.to(Pointer.to(in), Pointer.to(out), Pointer.to(new long[] {count}));
-        cuLaunchKernel(convert, Math.max(1, blocks), 1, 1, CONVERT_THREADS, 1, 1, 0, stream, params, null);
+        convert.launch(LaunchShape.grid(Math.max(1, blocks), 1, CONVERT_THREADS, 0),
+                new KernelArgs().pointer(in).pointer(out).i64(count), stream);
     }
 
     /** Multiply-adds × 2 of one GEMM, for throughput figures. */

@@ -10,12 +10,9 @@ import io.readtwice.kernels.WindowDims;
 import io.readtwice.kernels.cpu.Bf16Matrix;
 import jcuda.CudaException;
 import jcuda.Pointer;
-import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
-import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
@@ -25,22 +22,15 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
 
-import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuDeviceGet;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuEventCreate;
 import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-import static jcuda.driver.JCudaDriver.cuModuleLoadData;
-import static jcuda.driver.JCudaDriver.cuModuleUnload;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
@@ -69,9 +59,7 @@ public final class GpuBackend implements Backend {
             System.getProperty("readtwice.gpu.memoryFraction", "0.9"));
 
     private final CpuBackend host;
-    private final CUdevice device = new CUdevice();
-    private final CUcontext context = new CUcontext();
-    private final CUmodule module = new CUmodule();
+    private final CudaContext context;
     private final GemmLauncher gemm;
     private final CudaArenaBlock block = new CudaArenaBlock();
     private final DeviceArena arena;
@@ -96,17 +84,13 @@ public final class GpuBackend implements Backend {
      */
     public GpuBackend(int hostThreads) {
         if (!GpuProbe.available()) {
-            throw new IllegalStateException("no usable GPU: " + GpuProbe.description());
+            throw new IllegalStateException("--backend gpu: no usable GPU: " + GpuProbe.description());
         }
         this.host = new CpuBackend(hostThreads);
         try {
             JCudaDriver.setExceptionsEnabled(true);
-            cuInit(0);
-            cuDeviceGet(device, 0);
-            cuDevicePrimaryCtxRetain(context, device);
-            cuCtxSetCurrent(context);
-            cuModuleLoadData(module, KernelResources.fatbin("gemm"));
-            this.gemm = new GemmLauncher(module);
+            this.context = CudaContext.open(0);
+            this.gemm = new GemmLauncher(context);
             for (CUstream s : new CUstream[] {upload, compute, download}) {
                 cuStreamCreate(s, CUstream_flags.CU_STREAM_NON_BLOCKING);
             }
@@ -358,8 +342,7 @@ public final class GpuBackend implements Backend {
         for (CUstream s : new CUstream[] {upload, compute, download}) {
             cuStreamDestroy(s);
         }
-        cuModuleUnload(module);
-        cuDevicePrimaryCtxRelease(device);
+        context.close();
     }
 
     private DeviceMatrix resident(Matrix w) {
@@ -374,6 +357,6 @@ public final class GpuBackend implements Backend {
         if (closed) {
             throw new IllegalStateException("the GPU backend is closed");
         }
-        cuCtxSetCurrent(context);
+        context.makeCurrent();
     }
 }
