@@ -31,6 +31,15 @@ public interface Backend {
         linear(x, xOffset, rows, matrix(w, out, in, WeightPrecision.FP32), bias, y, yOffset);
     }
 
+    /**
+     * The most rows one {@link #linear} from {@code in} to {@code out} columns can take with the memory this backend
+     * has for activations. A device backend stages activations in device memory, so this is what sizes its
+     * micro-batches; the host backend is bounded by the Java heap only.
+     */
+    default int maxLinearRows(int in, int out) {
+        return Integer.MAX_VALUE;
+    }
+
     /** {@code out[t] = table[tokens[t]]}; table is {@code [V, d]}. */
     void embed(Matrix table, int[] tokens, float[] out);
 

@@ -35,6 +35,11 @@ public final class TimedBackend implements Backend {
     }
 
     @Override
+    public int maxLinearRows(int in, int out) {
+        return inner.maxLinearRows(in, out);
+    }
+
+    @Override
     public Matrix matrix(float[] values, int rows, int cols, WeightPrecision precision) {
         return inner.matrix(values, rows, cols, precision);
     }

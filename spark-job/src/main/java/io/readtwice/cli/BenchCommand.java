@@ -1,6 +1,7 @@
 package io.readtwice.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.readtwice.answer.ModelHolder;
 import io.readtwice.bench.ModelBench;
 import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
@@ -8,6 +9,7 @@ import io.readtwice.kernels.Backend;
 import io.readtwice.kernels.CpuBackend;
 import io.readtwice.kernels.TimedBackend;
 import io.readtwice.kernels.WeightPrecision;
+import io.readtwice.kernels.gpu.GpuBackend;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.ModelConfig;
 import io.readtwice.model.ModelWeights;
@@ -23,6 +25,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -54,6 +57,10 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--model", paramLabel = "DIR", required = true, description = "A checkpoint folder.")
         Path model;
     }
+
+    @Option(names = "--backend", paramLabel = "B", defaultValue = "cpu",
+            description = "cpu, gpu (bf16 weights resident on the GPU, tensor-core GEMMs) or auto (default: cpu).")
+    String backendName;
 
     @Option(names = "--prompt-tokens", paramLabel = "T", split = ",",
             description = "Prompt length; repeatable or comma-separated (default: 1024).")
@@ -118,7 +125,14 @@ final class BenchCommand implements Callable<Integer> {
             label = source.model.toString();
         }
         long weightBytes = ModelBench.weightBytes(modelWeights, precision);
-        Backend backend = profile ? new TimedBackend(new CpuBackend(workers)) : new CpuBackend(workers);
+        String resolved;
+        try {
+            resolved = ModelHolder.resolve(backendName.toLowerCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        Backend engine = ModelHolder.GPU.equals(resolved) ? new GpuBackend(workers) : new CpuBackend(workers);
+        Backend backend = profile ? new TimedBackend(engine) : engine;
         LanguageModel model = new LanguageModel(config, modelWeights, backend, precision);
         modelWeights = null;  // with bf16 the float32 arrays are garbage now: peak RSS should show it
         ModelBench bench = new ModelBench(model, weightBytes, workers);

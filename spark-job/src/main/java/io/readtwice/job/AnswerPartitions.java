@@ -38,6 +38,9 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
     private final RowCodec codec;
     private final JobCounters counters;
 
+    /** The backend this executor's model runs on (auto resolved), for the output rows. */
+    private transient String backendRan;
+
     AnswerPartitions(ModelSource model, AnswerSettings settings, RowCodec codec, JobCounters counters) {
         this.model = model;
         this.settings = settings;
@@ -54,12 +57,13 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
         int threads = task == null ? 1 : Math.max(1, task.cpus());
         ModelHolder.Acquired acquired = ModelHolder.acquire(model.localDir(), settings.backend(), threads);
         if (acquired.loadedNow()) {
-            String record = loadRecord(acquired.loadSeconds());
+            String record = loadRecord(acquired.backend(), acquired.loadSeconds());
             LOG.info("readtwice: loaded model {} ({})", model.uri(), record);
             if (counters != null) {
                 counters.modelLoads.add(record);
             }
         }
+        backendRan = acquired.backend();
         Answerer answerer = new Answerer(acquired.model(), settings);
         return TestFaults.current(task).apply(task, new Iterator<>() {
             private Iterator<Row> ready = Collections.emptyIterator();
@@ -127,14 +131,14 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
     /** The output row; if the answer cannot be put into one, an error row says why. */
     private Row output(Row input, QaAnswer a) {
         try {
-            return codec.toRow(input, a);
+            return codec.toRow(input, a, backendRan);
         } catch (RuntimeException e) {
             return codec.toRow(input, QaAnswer.failed(a.id(), a.promptTokens(), a.truncated(),
-                    "cannot write the answer: " + e));
+                    "cannot write the answer: " + e), backendRan);
         }
     }
 
-    private static String loadRecord(double seconds) {
+    private static String loadRecord(String backend, double seconds) {
         SparkEnv env = SparkEnv.get();
         String executor = env == null ? "none" : env.executorId();
         String host;
@@ -143,7 +147,7 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
         } catch (UnknownHostException e) {
             host = "unknown";
         }
-        return String.format(Locale.ROOT, "executor=%s host=%s pid=%d seconds=%.3f", executor, host,
-                ProcessHandle.current().pid(), seconds);
+        return String.format(Locale.ROOT, "executor=%s host=%s pid=%d backend=%s seconds=%.3f", executor, host,
+                ProcessHandle.current().pid(), backend, seconds);
     }
 }

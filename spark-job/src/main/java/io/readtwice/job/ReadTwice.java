@@ -115,7 +115,8 @@ public final class ReadTwice {
         }
         ModelHolder.Acquired acquired;
         try {
-            acquired = ModelHolder.acquire(dir, options.resolvedBackend(), 1);
+            // the driver only checks the checkpoint and reads its config: the CPU will do, GPU or not
+            acquired = ModelHolder.acquire(dir, ModelHolder.CPU, 1);
         } catch (CheckpointException e) {
             throw new ReadTwiceException("bad model " + options.model() + ": " + e.getMessage(), e);
         }

@@ -158,6 +158,11 @@ final class RowCodec implements Serializable {
 
     /** The output row: id, pass-through values, then the answer columns of {@link #answerFields}. */
     Row toRow(Row input, QaAnswer a) {
+        return toRow(input, a, backend);
+    }
+
+    /** The output row, saying which backend answered ({@code auto} resolved on the executor). */
+    Row toRow(Row input, QaAnswer a, String backendRan) {
         List<Object> v = new ArrayList<>();
         v.add(a.id());
         for (int index : columns.passThrough()) {
@@ -178,7 +183,7 @@ final class RowCodec implements Serializable {
         v.add(model);
         v.add(task);
         v.add(strategy);
-        v.add(backend);
+        v.add(backendRan);
         if (columns.hasAnswers()) {
             v.add(a.contains());
             v.add(a.exactMatch());

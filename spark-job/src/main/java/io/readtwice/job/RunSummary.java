@@ -11,10 +11,14 @@ import org.apache.spark.sql.SparkSession;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.coalesce;
@@ -38,6 +42,26 @@ public record RunSummary(ObjectNode json) {
                            Double f1) {
     }
 
+    private static final Pattern BACKEND_IN_LOAD = Pattern.compile("backend=(\\S+)");
+
+    /**
+     * What ran: the requested backend, and for {@code auto} what the executors' model loads resolved it to
+     * (e.g. "auto → gpu", "auto → cpu, gpu" for a mixed cluster).
+     */
+    static String backendRan(String requested, Collection<String> loadRecords) {
+        if (!"auto".equals(requested)) {
+            return requested;
+        }
+        TreeSet<String> ran = new TreeSet<>();
+        for (String record : loadRecords) {
+            Matcher m = BACKEND_IN_LOAD.matcher(record);
+            if (m.find()) {
+                ran.add(m.group(1));
+            }
+        }
+        return ran.isEmpty() ? requested : requested + " → " + String.join(", ", ran);
+    }
+
     static RunSummary compute(SparkSession spark, JobOptions o, IdCensus census, Outputs.Committed committed,
                               ReadTwice.Plan plan, Map<String, Double> stageSeconds) {
         long rowsIn = census.rows();
@@ -53,7 +77,7 @@ public record RunSummary(ObjectNode json) {
 
         ObjectNode root = MAPPER.createObjectNode();
         root.put("model", o.answer().model());
-        root.put("backend", o.answer().resolvedBackend());
+        root.put("backend", backendRan(o.answer().resolvedBackend(), plan.counters().modelLoads()));
         root.put("task", o.answer().task());
         root.put("prompt_strategy", o.answer().strategyLabel());
         ArrayNode inputs = root.putArray("input");

@@ -4,6 +4,8 @@ import io.readtwice.generate.Generation;
 import io.readtwice.generate.GenerationOptions;
 import io.readtwice.generate.Generator;
 import io.readtwice.generate.JrtPadding;
+import io.readtwice.kernels.DeviceError;
+import io.readtwice.kernels.DeviceOutOfMemory;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.prompt.AnswerMetrics;
 import io.readtwice.prompt.AnswerText;
@@ -14,14 +16,15 @@ import java.util.List;
 
 /**
  * Answers a group of rows with one model: builds and checks each prompt, packs the good ones into micro-batches by
- * the token budget ({@link TokenBudgetBatcher}), generates, then turns each generation into an answer with
+ * the token budget ({@link TokenBudgetBatcher}; on a GPU at most {@link LanguageModel#tokenLimit()}), generates, then turns each generation into an answer with
  * gold-answer metrics. A bad row becomes an error answer and the others go on; with {@code failOnError} the first
  * bad row throws {@link BadRowException} instead.
  *
  * <p>Rows and the engine fail differently. Anything thrown while building one row's prompt fails that row. A
  * micro-batch that throws is retried row by row, so a row that fails alone becomes an error row. But the engine
- * itself failing is not the rows' fault and must not be recorded as answers: {@link EngineFailure} (a device
- * error), an {@link OutOfMemoryError} for a single row (a batch that runs out of memory is first split in halves),
+ * itself failing is not the rows' fault and must not be recorded as answers: {@link EngineFailure} or
+ * {@link DeviceError} (a device error), an {@link OutOfMemoryError} or {@link DeviceOutOfMemory} for a single row (a batch that runs out of JVM or
+ * device memory is first split in halves and retried),
  * a {@link StackOverflowError}, or {@value #ENGINE_FAILURE_STREAK} rows in a row failing alone with no success in
  * between all throw {@link EngineFailure}, which fails the Spark task (Spark retries it) and leaves the JVM alive.
  */
@@ -76,8 +79,9 @@ public final class Answerer {
                 ready.add(new Item(i, prepared));
             }
         }
-        for (List<Item> batch : TokenBudgetBatcher.pack(ready, item -> cost(item.prepared()),
-                settings.batchTokens())) {
+        // on a GPU the budget is also bounded by the device memory free for activations now
+        int budget = Math.max(1, Math.min(settings.batchTokens(), model.tokenLimit()));
+        for (List<Item> batch : TokenBudgetBatcher.pack(ready, item -> cost(item.prepared()), budget)) {
             List<Prompts.Prepared> prepared = new ArrayList<>(batch.size());
             for (Item item : batch) {
                 prepared.add(item.prepared());
@@ -126,7 +130,9 @@ public final class Answerer {
             generations = engine.generate(ids, options);
         } catch (EngineFailure e) {
             throw e;
-        } catch (OutOfMemoryError e) {
+        } catch (DeviceError e) {
+            throw new EngineFailure("device error: " + e.getMessage(), e);
+        } catch (OutOfMemoryError | DeviceOutOfMemory e) {
             if (batch.size() == 1) {
                 throw new EngineFailure("out of memory generating one row of " + ids.get(0).length
                         + " prompt tokens; give the executors more memory or lower --max-length", e);

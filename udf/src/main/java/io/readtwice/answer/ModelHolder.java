@@ -4,6 +4,9 @@ import io.readtwice.checkpoint.CheckpointException;
 import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
 import io.readtwice.kernels.CpuBackend;
+import io.readtwice.kernels.WeightPrecision;
+import io.readtwice.kernels.gpu.GpuBackend;
+import io.readtwice.kernels.gpu.GpuProbe;
 import io.readtwice.model.LanguageModel;
 
 import java.nio.file.Path;
@@ -12,15 +15,19 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The per-JVM model cache: one loaded checkpoint per folder and one {@link LanguageModel} per (folder, backend,
- * threads), created on first use and shared by every task thread of the executor for the JVM's lifetime. A model
+ * threads) on the CPU, per (folder) on the GPU, created on first use and shared by every task thread of the executor for the JVM's lifetime. A model
  * is never loaded per task or per partition; concurrent first calls wait for the one load.
  *
  * <p>A {@link LanguageModel} keeps no per-call state (weights and kernels are read-only; each call allocates its
  * own buffers and the recurrent state lives in the caller's {@code SequenceState}s), so threads share it.
  */
 public final class ModelHolder {
-    /** The only backend of this build. */
+    /** The Java backend, everywhere. */
     public static final String CPU = "cpu";
+    /** The CUDA backend: bf16 weights resident on the executor's GPU (fails where there is none). */
+    public static final String GPU = "gpu";
+    /** The GPU where {@link GpuProbe} finds one, else the CPU. */
+    public static final String AUTO = "auto";
 
     private static final Map<Path, Slot<ModelCheckpoint>> CHECKPOINTS = new ConcurrentHashMap<>();
     private static final Map<Key, Slot<LanguageModel>> MODELS = new ConcurrentHashMap<>();
@@ -32,31 +39,60 @@ public final class ModelHolder {
      * A model ready to use.
      *
      * @param model       the shared model
+     * @param backend     the backend that runs it, {@value #CPU} or {@value #GPU} ({@value #AUTO} resolved)
      * @param loadedNow   true for the one call that read the checkpoint from disk in this JVM
      * @param loadSeconds how long reading took (0 when it was cached)
      */
-    public record Acquired(LanguageModel model, boolean loadedNow, double loadSeconds) {
+    public record Acquired(LanguageModel model, String backend, boolean loadedNow, double loadSeconds) {
     }
 
     private record Key(Path dir, String backend, int threads) {
     }
 
-    /** The model in {@code dir} on {@code backend} with {@code threads} compute threads, loading it once per JVM. */
-    public static Acquired acquire(Path dir, String backend, int threads) throws CheckpointException {
-        if (!CPU.equals(backend)) {
-            throw new IllegalArgumentException("no " + backend + " backend in this build (only " + CPU + ")");
+    /**
+     * The backend {@code requested} means in this JVM: {@value #AUTO} becomes {@value #GPU} where the probe finds a
+     * usable GPU, else {@value #CPU}; {@value #GPU} without one is an error naming the probe's reason.
+     */
+    public static String resolve(String requested) {
+        switch (requested) {
+            case CPU:
+                return CPU;
+            case GPU:
+                if (!GpuProbe.available()) {
+                    throw new IllegalArgumentException("--backend gpu: " + GpuProbe.description()
+                            + " (use --backend auto to fall back to the CPU)");
+                }
+                return GPU;
+            case AUTO:
+                return GpuProbe.available() ? GPU : CPU;
+            default:
+                throw new IllegalArgumentException("--backend must be auto, cpu or gpu, got " + requested);
         }
+    }
+
+    /**
+     * The model in {@code dir} on {@code backend} ({@value #CPU}, {@value #GPU} or {@value #AUTO}) with
+     * {@code threads} compute threads for the host, loading it once per JVM. A GPU model is one per executor: its
+     * weights stay resident on the device and every task thread shares them.
+     */
+    public static Acquired acquire(Path dir, String backend, int threads) throws CheckpointException {
+        String resolved = resolve(backend);
         Path key = dir.toAbsolutePath().normalize();
         Slot<ModelCheckpoint> checkpoint = CHECKPOINTS.computeIfAbsent(key, k -> new Slot<>());
         long start = System.nanoTime();
         boolean loadedNow = checkpoint.fill(() -> CheckpointLoader.load(key));
         double seconds = loadedNow ? (System.nanoTime() - start) / 1e9 : 0;
-        Slot<LanguageModel> model = MODELS.computeIfAbsent(new Key(key, backend, threads), k -> new Slot<>());
+        // one GPU model per JVM whatever the task's thread count: the device holds one copy of the weights
+        Slot<LanguageModel> model = MODELS.computeIfAbsent(new Key(key, resolved, GPU.equals(resolved) ? 0 : threads),
+                k -> new Slot<>());
         model.fill(() -> {
             ModelCheckpoint c = checkpoint.get();
+            if (GPU.equals(resolved)) {
+                return new LanguageModel(c.config(), c.weights(), new GpuBackend(threads), WeightPrecision.BF16);
+            }
             return new LanguageModel(c.config(), c.weights(), new CpuBackend(threads));
         });
-        return new Acquired(model.get(), loadedNow, seconds);
+        return new Acquired(model.get(), resolved, loadedNow, seconds);
     }
 
     /** Drops every cached model (tests). */

@@ -84,6 +84,23 @@ public final class LanguageModel {
         return backend;
     }
 
+    /**
+     * The most tokens one prefill may pack so that its widest projection fits the memory the backend has for
+     * activations: the micro-batch cap on a GPU, sized from the device memory left after the weights
+     * ({@link Backend#maxLinearRows}); unbounded on the host. Widest input and output over every projection of
+     * spec §2–§5, so the bound holds for each of them.
+     */
+    public int tokenLimit() {
+        int widestIn = Math.max(d, config.mlpHidden());
+        int widestOut = Math.max(2 * config.mlpHidden(), 3 * d);
+        if (config.baseConv() != null) {
+            int channels = config.baseConv().convChannels(d);
+            widestIn = Math.max(widestIn, channels);
+            widestOut = Math.max(widestOut, 2 * channels);
+        }
+        return backend.maxLinearRows(widestIn, widestOut);
+    }
+
     /** Observes each layer's outputs during prefill (packed rows, [T, d]); for parity tests against traces. */
     public interface LayerObserver {
         void afterLayer(int layer, float[] mixerOut, float[] residual, float[] hidden);

@@ -1,8 +1,14 @@
 package io.readtwice.answer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.readtwice.checkpoint.CheckpointLoader;
+import io.readtwice.checkpoint.ModelCheckpoint;
 import io.readtwice.generate.Generator;
 import io.readtwice.generate.JrtPadding;
+import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.CpuBackend;
+import io.readtwice.kernels.DeviceOutOfMemory;
+import io.readtwice.kernels.gpu.GpuProbe;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.prompt.ContextCut;
@@ -15,6 +21,7 @@ import io.readtwice.text.Gpt2Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -165,6 +172,61 @@ class AnswererTest {
     }
 
     @Test
+    void aDeviceOutOfMemorySplitsTheBatchAndRetriesLikeAHeapOne() {
+        List<Integer> sizes = new ArrayList<>();
+        Answerer.Engine device = (prompts, options) -> {
+            sizes.add(prompts.size());
+            if (prompts.size() > 3) {
+                throw new DeviceOutOfMemory("projection output (simulated)", 1L << 30, 1L << 20);
+            }
+            return real().generate(prompts, options);
+        };
+        List<QaAnswer> answers = new Answerer(jrt, settings(2, List.of(), 4096, false), device).answer(rows(6));
+        assertTrue(answers.stream().allMatch(QaAnswer::ok), "no row is lost to the device running out");
+        assertEquals(List.of(6, 3, 3), sizes);
+
+        Answerer.Engine never = (prompts, options) -> {
+            throw new DeviceOutOfMemory("weights (simulated)", 1L << 30, 0);
+        };
+        EngineFailure e = assertThrows(EngineFailure.class,
+                () -> new Answerer(jrt, settings(2, List.of(), 4096, false), never).answer(rows(2)));
+        assertInstanceOf(DeviceOutOfMemory.class, e.getCause());
+    }
+
+    @Test
+    void theBatchBudgetShrinksToWhatTheDeviceHasRoomFor() throws Exception {
+        ModelCheckpoint c = CheckpointLoader.load(GoldenData.model("tiny-gpt2-jrt"));
+        int[] roomFor = {Integer.MAX_VALUE};
+        List<int[]> shapes = new ArrayList<>();
+        CpuBackend cpu = new CpuBackend(1);
+        Backend device = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("maxLinearRows")) {
+                        shapes.add(new int[] {(int) args[0], (int) args[1]});
+                        return roomFor[0];
+                    }
+                    return method.invoke(cpu, args);
+                });
+        LanguageModel small = new LanguageModel(c.config(), c.weights(), device);
+        List<Integer> sizes = new ArrayList<>();
+        Answerer.Engine engine = (prompts, options) -> {
+            sizes.add(prompts.size());
+            return real().generate(prompts, options);
+        };
+        new Answerer(small, settings(2, List.of(), 4096, false), engine).answer(rows(4));
+        assertEquals(List.of(4), sizes, "room for everything: one batch");
+        int d = c.config().dModel();
+        assertEquals(2 * c.config().mlpHidden(), shapes.get(0)[1], "asks for the widest projection (fc1)");
+        assertTrue(shapes.get(0)[0] >= d);
+
+        sizes.clear();
+        roomFor[0] = 1;
+        List<QaAnswer> answers = new Answerer(small, settings(2, List.of(), 4096, false), engine).answer(rows(4));
+        assertEquals(List.of(1, 1, 1, 1), sizes, "a one-token budget: every row alone");
+        assertTrue(answers.stream().allMatch(QaAnswer::ok));
+    }
+
+    @Test
     void anEngineThatFailsEveryRowFailsTheTaskInsteadOfWritingErrorRows() {
         Answerer.Engine broken = (prompts, options) -> {
             throw new IllegalStateException("device lost (injected)");
@@ -220,8 +282,17 @@ class AnswererTest {
         assertFalse(again.loadedNow());
         ModelHolder.Acquired twoThreads = ModelHolder.acquire(GoldenData.model("tiny-gpt2-jrt"), ModelHolder.CPU, 2);
         assertFalse(twoThreads.loadedNow(), "the weights are shared; only the backend differs");
+        assertEquals(ModelHolder.CPU, first.backend());
         assertThrows(IllegalArgumentException.class,
-                () -> ModelHolder.acquire(GoldenData.model("tiny-gpt2-jrt"), "gpu", 1));
+                () -> ModelHolder.acquire(GoldenData.model("tiny-gpt2-jrt"), "tpu", 1));
+        if (!GpuProbe.available()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ModelHolder.acquire(GoldenData.model("tiny-gpt2-jrt"), ModelHolder.GPU, 1));
+            assertTrue(e.getMessage().startsWith("--backend gpu: "), e.getMessage());
+            ModelHolder.Acquired auto = ModelHolder.acquire(GoldenData.model("tiny-gpt2-jrt"), ModelHolder.AUTO, 1);
+            assertEquals(ModelHolder.CPU, auto.backend(), "auto falls back to the CPU");
+            assertSame(first.model(), auto.model());
+        }
     }
 
     private static int[] ints(JsonNode array) {

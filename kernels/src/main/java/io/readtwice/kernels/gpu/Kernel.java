@@ -2,6 +2,7 @@ package io.readtwice.kernels.gpu;
 
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 
 /**
@@ -26,7 +27,12 @@ public final class Kernel {
     }
 
     /** Queues the kernel; errors of the launch itself are thrown here, errors while running at the next sync. */
-    public synchronized void launch(LaunchShape shape, KernelArgs args) {
+    public void launch(LaunchShape shape, KernelArgs args) {
+        launch(shape, args, null);
+    }
+
+    /** Queues the kernel on {@code stream} (null: the default stream). */
+    public synchronized void launch(LaunchShape shape, KernelArgs args, CUstream stream) {
         context.makeCurrent();
         if (shape.sharedBytes() > sharedOptIn) {
             if (shape.sharedBytes() > context.maxSharedBytesPerBlock()) {
@@ -38,6 +44,6 @@ public final class Kernel {
             sharedOptIn = shape.sharedBytes();
         }
         JCudaDriver.cuLaunchKernel(function, shape.gridX(), shape.gridY(), shape.gridZ(), shape.block(), 1, 1,
-                shape.sharedBytes(), null, args.toPointer(), null);
+                shape.sharedBytes(), stream, args.toPointer(), null);
     }
 }

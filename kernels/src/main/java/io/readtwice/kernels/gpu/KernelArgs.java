@@ -22,6 +22,12 @@ public final class KernelArgs {
         return this;
     }
 
+    /** A raw device pointer (e.g. into an arena), or the C null pointer for null. */
+    public KernelArgs pointer(CUdeviceptr pointer) {
+        values.add(Pointer.to(pointer == null ? NULL : pointer));
+        return this;
+    }
+
     public KernelArgs i32(int value) {
         values.add(Pointer.to(new int[] {value}));
         return this;

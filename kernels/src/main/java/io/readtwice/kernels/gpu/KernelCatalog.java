@@ -16,6 +16,7 @@ final class KernelCatalog {
                 new Use("SlidingWindowGpu", SlidingWindowGpu.MODULE, SlidingWindowGpu.KERNELS),
                 new Use("BaseConvGpu", BaseConvGpu.MODULE, BaseConvGpu.KERNELS),
                 new Use("ElementwiseGpu", ElementwiseGpu.MODULE, ElementwiseGpu.KERNELS),
-                new Use("VocabGpu", VocabGpu.MODULE, VocabGpu.KERNELS));
+                new Use("VocabGpu", VocabGpu.MODULE, VocabGpu.KERNELS),
+                new Use("GemmLauncher", GemmLauncher.MODULE, GemmLauncher.KERNELS));
     }
 }
