@@ -1,56 +1,106 @@
 #!/usr/bin/env bash
 # Runs on the lent GPU machine (no JDK, Maven or network; gpu-notes §6), from the repository root, with
-# target/gpu-bundle carried (scripts/gpu/prepare-bundle.sh made it):
-#   1. nvidia-smi and the JCuda probe;
-#   2. the kernel tests with the JUnit console launcher: the GPU parity tests (@Tag gpu) plus the artifact and probe
-#      tests, reports as JUnit XML;
-#   3. the mixer benchmark (paper shapes; override with BENCH_LENGTHS=2048,4096).
-# Everything goes to $OUT (default: target/gpu-results): summary.txt, tests.log, bench.txt, junit.tgz.
-# Exit status: that of the tests (the benchmark's own failure is written to bench.txt).
+# target/gpu-bundle carried (scripts/gpu/prepare-bundle.sh made it). One call does everything:
+#   1. nvidia-smi and the Java runtime's version;
+#   2. tests with the JUnit console launcher, JUnit XML reports:
+#      - kernels: every test in io.readtwice.kernels.gpu (the @Tag("gpu") parity tests, GEMM included, plus the
+#        artifact, probe, arena and plan tests);
+#      - udf: the @Tag("gpu") tests (GpuGoldenParityTest: the golden models on the GPU backend vs the CPU engine);
+#   3. the mixer benchmark, io.readtwice.kernels.gpu.MixerBenchmark (paper shapes; BENCH_LENGTHS=2048,4096 to override);
+#   4. the model benchmark, `readtwice bench --backend gpu --json` at BENCH_SHAPES (default jrt-360m jrt-1b), batch
+#      BENCH_BATCH (16), prompt tokens BENCH_PROMPT_TOKENS (2048,8192,32768), each shape under BENCH_TIMEOUT seconds
+#      (150; the lines already printed are kept).
+# Everything goes to $OUT (default: target/gpu-results): summary.txt, tests.log, bench.txt, bench-gpu.jsonl,
+# junit.tgz. Without a GPU the tests skip with the probe's reason and each benchmark writes one line.
+# Exit status: that of the tests (3: a GPU is present but GPU tests were skipped); the benchmarks' own failures are
+# written to bench.txt.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bundle="$root/target/gpu-bundle"
 out="${OUT:-$root/target/gpu-results}"
 mkdir -p "$out"
 summary="$out/summary.txt"
-if [[ ! -f "$bundle/runtime.tgz" ]]; then
-  echo "no $bundle/runtime.tgz: run scripts/gpu/prepare-bundle.sh first and carry target/gpu-bundle" | tee "$summary" >&2
-  exit 2
-fi
+for f in runtime.tgz golden.tgz junit-console.jar; do
+  if [[ ! -f "$bundle/$f" ]]; then
+    echo "no $bundle/$f: run scripts/gpu/prepare-bundle.sh first and carry target/gpu-bundle" | tee "$summary" >&2
+    exit 2
+  fi
+done
 
 work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 tar -C "$work" -xzf "$bundle/runtime.tgz"
+mkdir -p "$work/shared" "$work/tmp"
+tar -C "$work/shared" -xzf "$bundle/golden.tgz"
 java="$work/runtime/bin/java"
 # JCuda unpacks its native library into java.io.tmpdir under a fixed name: give this run its own.
-mkdir -p "$work/tmp"
-jvm=(-Djava.io.tmpdir="$work/tmp" --add-modules jdk.incubator.vector -Xmx16g)
+jvm=(-Djava.io.tmpdir="$work/tmp" -Dreadtwice.shared="$work/shared" --add-modules jdk.incubator.vector)
 classpath="$(ls "$bundle"/lib/*.jar | paste -sd: -)"
+gpu_present=false
+nvidia-smi -L >/dev/null 2>&1 && gpu_present=true
 
 {
   echo "# readtwice GPU run, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || echo "nvidia-smi failed"
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || echo "nvidia-smi failed"
+  else
+    echo "no nvidia-smi"
+  fi
   "$java" -version 2>&1 | head -1
 } >"$summary"
 
-"$java" "${jvm[@]}" -jar "$bundle/junit-console.jar" execute --class-path "$classpath" \
-  --scan-classpath "$bundle/lib/readtwice-kernels-tests.jar" --include-package io.readtwice.kernels.gpu \
-  --fail-if-no-tests --details=tree --disable-banner \
-  --reports-dir "$out/junit" >"$out/tests.log" 2>&1
-tests=$?
-# On a machine with a GPU a skipped parity test is a failure: the probe said no (driver? kernels missing?).
-if nvidia-smi -L >/dev/null 2>&1 && grep -Eq "\[ +[1-9][0-9]* tests aborted" "$out/tests.log"; then
-  echo "a GPU is present but GPU tests were skipped: see tests.log" >>"$summary"
-  tests=3
-fi
+# run_tests NAME TEST-JAR FILTER...: one console-launcher run, appended to tests.log
+tests=0
+: >"$out/tests.log"
+run_tests() {
+  local name="$1" jar="$2"
+  shift 2
+  echo "## $name" >>"$out/tests.log"
+  "$java" "${jvm[@]}" -Xmx16g -jar "$bundle/junit-console.jar" execute --class-path "$classpath:$jar" \
+    --scan-classpath "$jar" "$@" --fail-if-no-tests --details=tree --disable-banner --disable-ansi-colors \
+    --reports-dir "$out/junit/$name" >"$out/tests-$name.log" 2>&1
+  local rc=$?
+  cat "$out/tests-$name.log" >>"$out/tests.log"
+  # On a machine with a GPU a skipped GPU test is a failure: the probe said no (driver? kernels missing?).
+  if $gpu_present && grep -Eq "\[ +[1-9][0-9]* tests aborted" "$out/tests-$name.log"; then
+    echo "$name: a GPU is present but GPU tests were skipped: see tests.log" >>"$summary"
+    rc=3
+  fi
+  {
+    echo "$name tests exit $rc:"
+    grep -E "tests (successful|failed|skipped|aborted)" "$out/tests-$name.log"
+  } >>"$summary"
+  rm -f "$out/tests-$name.log"
+  (( rc != 0 && tests == 0 )) && tests=$rc
+  return 0
+}
+run_tests kernels "$bundle/tests/readtwice-kernels-tests.jar" --include-package io.readtwice.kernels.gpu
+run_tests udf "$bundle/tests/readtwice-udf-tests.jar" --include-tag gpu
 tar -C "$out" -czf "$out/junit.tgz" junit && rm -rf "$out/junit"
-{
-  echo "tests exit $tests:"
-  grep -E "tests (successful|failed|skipped|aborted)" "$out/tests.log"
-} >>"$summary"
 
-"$java" "${jvm[@]}" -cp "$classpath" io.readtwice.kernels.gpu.MixerBenchmark ${BENCH_LENGTHS:-} >"$out/bench.txt" 2>&1 \
-  || echo "benchmark exit $?" >>"$out/bench.txt"
+{
+  echo "## mixer benchmark"
+  "$java" "${jvm[@]}" -Xmx16g -cp "$classpath" io.readtwice.kernels.gpu.MixerBenchmark ${BENCH_LENGTHS:-} 2>&1 \
+    || echo "mixer benchmark exit $?"
+} >"$out/bench.txt"
+
+: >"$out/bench-gpu.jsonl"
+for shape in ${BENCH_SHAPES:-jrt-360m jrt-1b}; do
+  {
+    echo "## model benchmark $shape"
+    timeout "${BENCH_TIMEOUT:-150}" "$java" "${jvm[@]}" -Xmx"${BENCH_HEAP:-96g}" -cp "$classpath" \
+      io.readtwice.cli.ReadTwiceCli bench --backend gpu --shape "$shape" --batch "${BENCH_BATCH:-16}" \
+      --prompt-tokens "${BENCH_PROMPT_TOKENS:-2048,8192,32768}" --new-tokens "${BENCH_NEW_TOKENS:-32}" \
+      ${BENCH_ARGS:-} --json 2>&1 >>"$out/bench-gpu.jsonl"
+    rc=$?
+    (( rc == 124 )) && echo "model benchmark $shape: over BENCH_TIMEOUT (${BENCH_TIMEOUT:-150} s); lines so far kept"
+    (( rc != 0 && rc != 124 )) && echo "model benchmark $shape exit $rc"
+  } >>"$out/bench.txt"
+done
 cat "$out/bench.txt" >>"$summary"
+if [[ -s "$out/bench-gpu.jsonl" ]]; then
+  echo "## bench-gpu.jsonl" >>"$summary"
+  cat "$out/bench-gpu.jsonl" >>"$summary"
+fi
 cat "$summary"
-rm -rf "$work"
 exit $tests
