@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 import synth_recall as synth
-from checkpoint import ModelSpec, save_model
+from checkpoint import ModelSpec, load_model, save_model
 from jrt_model import RecurrentLM
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,7 +121,7 @@ def optimizer_for(model, lr):
                              lr=lr, betas=(0.9, 0.98))
 
 
-def learning_rate(step, steps, peak, warmup=100):
+def learning_rate(step, steps, peak, warmup):
     if step < warmup:
         return peak * (step + 1) / warmup
     return peak * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
@@ -163,6 +163,9 @@ def main():
     p.add_argument("--twice-fraction", type=float, default=0.0, help="share of prompts in the twice template")
     p.add_argument("--enc-length", type=int, default=96, help="JRT encoder length M")
     p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--warmup", type=int, default=100, help="warm-up steps of the learning rate")
+    p.add_argument("--init", help="continue from this model folder (e.g. a short annealing run after a time cap)")
+    p.add_argument("--start-records", type=int, default=1, help="curriculum level to start at")
     a = p.parse_args()
 
     torch.manual_seed(a.seed)
@@ -171,8 +174,12 @@ def main():
     spec = ModelSpec(layer_kinds=kinds, d_model=a.d_model, mlp_hidden=2 * a.d_model,
                      enc_length=a.enc_length if a.arch == "jrt" else 0)
     enc_length = spec.enc_length
-    model = RecurrentLM(spec)
-    initialise(model, len(kinds))
+    if a.init:
+        model = load_model(a.init)
+        spec, enc_length = model.spec, model.spec.enc_length
+    else:
+        model = RecurrentLM(spec)
+        initialise(model, len(kinds))
     opt = optimizer_for(model, a.lr)
 
     started = time.time()
@@ -187,14 +194,14 @@ def main():
 
     say({"event": "start", "arch": a.arch, "args": vars(a), "parameters": sum(t.numel() for t in model.parameters())})
     rng = random.Random(a.seed)
-    level, ema, seen = 1, 0.0, 0
+    level, ema, seen = a.start_records, 0.0, 0
     step = 0
     for step in range(a.steps):
         if time.time() - started > a.minutes * 60:
             say({"event": "time limit", "step": step})
             break
         for group in opt.param_groups:
-            group["lr"] = learning_rate(step, a.steps, a.lr)
+            group["lr"] = learning_rate(step, a.steps, a.lr, a.warmup)
         easier = level > 1 and rng.random() < 0.25
         records = rng.randrange(1, level) if easier else level
         samples = [pools[records].sample(rng, rng.random() < a.twice_fraction) for _ in range(a.batch)]

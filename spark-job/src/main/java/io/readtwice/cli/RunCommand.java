@@ -144,8 +144,9 @@ final class RunCommand implements Callable<Integer> {
             description = "Based decode: consistent or reference (default: ${DEFAULT-VALUE}).")
     BasedDecode basedDecode;
 
-    @Option(names = "--backend", paramLabel = "B", defaultValue = "auto",
-            description = "auto, cpu or gpu (this build has only cpu; auto = cpu) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", paramLabel = "B", defaultValue = "cpu",
+            description = "cpu, gpu (our CUDA kernels; not yet verified on a GPU, see docs/gpu-backend.md) or auto "
+                    + "(gpu where one is found, else cpu) (default: ${DEFAULT-VALUE}).")
     String backend;
 
     @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "" + AnswerOptions.DEFAULT_BATCH_TOKENS,
