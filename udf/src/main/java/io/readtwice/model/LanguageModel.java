@@ -40,22 +40,24 @@ public final class LanguageModel {
     }
 
     /**
-     * A model whose weight matrices the backend stores in {@code precision}. The model keeps only the backend's
-     * matrices and the small vectors, so with bf16 the caller's float32 arrays can be dropped afterwards.
+     * A model whose weight matrices the backend stores in {@code precision}, read from the weights' sources one
+     * matrix at a time. The model keeps only the backend's matrices and the small vectors: weights from a
+     * checkpoint or {@link RandomWeights} exist once, in {@code precision}, never as a whole float32 copy.
      */
     public LanguageModel(ModelConfig config, ModelWeights weights, Backend backend, WeightPrecision precision) {
         this.config = config;
         this.backend = backend;
         this.precision = precision;
         this.d = config.dModel();
-        this.embedding = backend.matrix(weights.embedding(), config.paddedVocab(), d, precision);
+        this.embedding = StoredMatrix.of(backend, weights.embedding(), config.paddedVocab(), d, precision);
         this.lnF = weights.lnF();
         int hidden = config.mlpHidden();
         this.layers = new Layer[config.nLayer()];
         for (int i = 0; i < layers.length; i++) {
             LayerWeights lw = weights.layers().get(i);
-            layers[i] = new Layer(lw.norm1(), lw.norm2(), backend.matrix(lw.fc1(), 2 * hidden, d, precision),
-                    backend.matrix(lw.fc2(), d, hidden, precision), mixer(lw.mixer()));
+            layers[i] = new Layer(lw.norm1(), lw.norm2(),
+                    StoredMatrix.of(backend, lw.fc1(), 2 * hidden, d, precision),
+                    StoredMatrix.of(backend, lw.fc2(), d, hidden, precision), mixer(lw.mixer()));
         }
     }
 

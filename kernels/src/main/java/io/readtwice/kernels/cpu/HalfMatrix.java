@@ -10,8 +10,9 @@ import io.readtwice.kernels.MatrixSource;
  * columns, then the odd ones; products pair them with x split the same way ({@link #split}).
  */
 public abstract sealed class HalfMatrix implements Matrix permits Bf16Matrix, F16Matrix {
-    /** Floats of the scratch buffer a source is read through: 256 KB, whatever the matrix's size. */
+    /** Floats of the scratch buffer a source is read through: at most 256 KB and an eighth of the matrix. */
     private static final int READ_CHUNK_FLOATS = 1 << 16;
+    private static final int READ_CHUNKS_AT_LEAST = 8;
 
     final int[] pairs;
     private final int rows;
@@ -25,8 +26,8 @@ public abstract sealed class HalfMatrix implements Matrix permits Bf16Matrix, F1
             throw new IllegalArgumentException("16-bit storage needs an even number of columns, got " + cols);
         }
         this.pairs = new int[Math.toIntExact((long) rows * cols / 2)];
-        int chunkRows = Math.max(1, Math.min(rows, READ_CHUNK_FLOATS / Math.max(1, cols)));
-        float[] chunk = new float[chunkRows * cols];
+        int chunkRows = Math.max(1, Math.min(rows / READ_CHUNKS_AT_LEAST, READ_CHUNK_FLOATS / Math.max(1, cols)));
+        float[] chunk = new float[Math.min(rows, chunkRows) * cols];
         for (int from = 0; from < rows; from += chunkRows) {
             int to = Math.min(rows, from + chunkRows);
             source.read(from, to, chunk, 0);
