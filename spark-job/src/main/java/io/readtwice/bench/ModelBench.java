@@ -1,5 +1,6 @@
 package io.readtwice.bench;
 
+import io.readtwice.kernels.MatrixSource;
 import io.readtwice.kernels.TimedBackend;
 import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.kernels.cpu.Roofline;
@@ -30,8 +31,7 @@ public final class ModelBench {
     private final int threads;
 
     /**
-     * @param weightBytes bytes of weights a decode step reads, from {@link #weightBytes}; taken before the float32
-     *                    arrays are dropped, so that bf16 runs show their real footprint
+     * @param weightBytes bytes of weights a decode step reads, from {@link #weightBytes}
      */
     public ModelBench(LanguageModel model, long weightBytes, int threads) {
         this.model = model;
@@ -135,36 +135,38 @@ public final class ModelBench {
     }
 
     /**
-     * Bytes a decode step reads: every weight array, the embedding once (it is also the lm_head), at the storage's
-     * bytes per weight (the norms and biases, a few thousand floats, are counted at the same width).
+     * Bytes a decode step reads: every weight matrix, the embedding once (it is also the lm_head), at the storage's
+     * bytes per weight, plus the float32 norms, biases and convolution taps (a few thousand floats).
      */
     public static long weightBytes(ModelWeights w, WeightPrecision precision) {
-        long floats = w.embedding().length + w.lnF().length;
+        long matrices = size(w.embedding());
+        long vectors = w.lnF().length;
         for (ModelWeights.LayerWeights layer : w.layers()) {
-            floats += layer.norm1().length + layer.norm2().length + layer.fc1().length + layer.fc2().length;
-            floats += mixerFloats(layer.mixer());
+            matrices += size(layer.fc1()) + size(layer.fc2());
+            vectors += layer.norm1().length + layer.norm2().length;
+            ModelWeights.MixerWeights m = layer.mixer();
+            if (m instanceof ModelWeights.BaseConvWeights c) {
+                matrices += size(c.inProj()) + size(c.outProj());
+                vectors += c.inBias().length + c.conv().length + c.outBias().length;
+            } else if (m instanceof ModelWeights.PrefixLinearAttentionWeights p) {
+                // k_enc and v_enc are not read while decoding.
+                matrices += size(p.projQ()) + size(p.projK()) + size(p.projV()) + size(p.outProj());
+            } else if (m instanceof ModelWeights.LinearAttentionWeights l) {
+                matrices += size(l.projQ()) + size(l.projK()) + size(l.projV()) + size(l.outProj());
+            } else if (m instanceof ModelWeights.SlidingWindowWeights sw) {
+                matrices += size(sw.wqkv()) + size(sw.outProj());
+            }
         }
-        return floats * (precision == WeightPrecision.BF16 ? 2 : Float.BYTES);
+        return matrices * precision.bytes() + vectors * Float.BYTES;
     }
 
-    private static long mixerFloats(ModelWeights.MixerWeights m) {
-        if (m instanceof ModelWeights.BaseConvWeights c) {
-            return (long) c.inProj().length + c.inBias().length + c.conv().length + c.outProj().length
-                    + c.outBias().length;
-        } else if (m instanceof ModelWeights.PrefixLinearAttentionWeights p) {
-            // k_enc and v_enc are not read while decoding.
-            return (long) p.projQ().length + p.projK().length + p.projV().length + p.outProj().length;
-        } else if (m instanceof ModelWeights.LinearAttentionWeights l) {
-            return (long) l.projQ().length + l.projK().length + l.projV().length + l.outProj().length;
-        } else if (m instanceof ModelWeights.SlidingWindowWeights s) {
-            return (long) s.wqkv().length + s.outProj().length;
-        }
-        throw new IllegalArgumentException("unknown mixer " + m);
+    private static long size(MatrixSource m) {
+        return (long) m.rows() * m.cols();
     }
 
     /**
-     * Starts the peak-RSS window at this configuration's runs: collects what earlier work left (e.g. the float32
-     * arrays a bf16 model was made from) and resets VmHWM (Linux: "5" to /proc/self/clear_refs).
+     * Starts the peak-RSS window at this configuration's runs: collects what earlier work left and resets VmHWM
+     * (Linux: "5" to /proc/self/clear_refs).
      */
     private static void resetPeakRss() {
         System.gc();

@@ -5,6 +5,7 @@ import io.readtwice.answer.ModelHolder;
 import io.readtwice.bench.ModelBench;
 import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
+import io.readtwice.checkpoint.WeightsFormat;
 import io.readtwice.kernels.Backend;
 import io.readtwice.kernels.CpuBackend;
 import io.readtwice.kernels.TimedBackend;
@@ -78,7 +79,8 @@ final class BenchCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--weights", paramLabel = "TYPE", defaultValue = "fp32",
-            description = "Weight storage: fp32 or bf16 (default: ${DEFAULT-VALUE}).")
+            description = "Weight storage: fp32, bf16 or fp16, widened to float32 to compute "
+                    + "(default: ${DEFAULT-VALUE}).")
     String weights;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "1", description = "Untimed runs (default: 1).")
@@ -119,7 +121,7 @@ final class BenchCommand implements Callable<Integer> {
             modelWeights = RandomWeights.create(config, 1234);
             label = shape.label();
         } else {
-            ModelCheckpoint checkpoint = CheckpointLoader.load(source.model);
+            ModelCheckpoint checkpoint = CheckpointLoader.load(source.model, WeightsFormat.AUTO, precision);
             config = checkpoint.config();
             modelWeights = checkpoint.weights();
             label = source.model.toString();
@@ -133,8 +135,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         Backend engine = ModelHolder.GPU.equals(resolved) ? new GpuBackend(workers) : new CpuBackend(workers);
         Backend backend = profile ? new TimedBackend(engine) : engine;
+        // The matrices are generated or read from the file straight into their storage precision.
         LanguageModel model = new LanguageModel(config, modelWeights, backend, precision);
-        modelWeights = null;  // with bf16 the float32 arrays are garbage now: peak RSS should show it
         ModelBench bench = new ModelBench(model, weightBytes, workers);
 
         PrintWriter out = spec.commandLine().getOut();

@@ -6,6 +6,7 @@ import io.readtwice.job.JobOptions;
 import io.readtwice.job.ReadTwiceException;
 import io.readtwice.job.ReadTwiceJob;
 import io.readtwice.job.RunSummary;
+import io.readtwice.kernels.WeightPrecision;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -58,6 +59,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
+    @Option(names = "--weights", paramLabel = "TYPE", defaultValue = "fp32",
+            description = "Weight storage: fp32, bf16 or fp16 (default: ${DEFAULT-VALUE}).")
+    String weights;
+
     @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Spark setting; repeatable.")
     Map<String, String> conf = new java.util.LinkedHashMap<>();
 
@@ -67,6 +72,13 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if (rows < 1 || rows > 40) {
             err.println("readtwice demo: --rows must be 1..40, got " + rows);
+            err.flush();
+            return 2;
+        }
+        try {
+            WeightPrecision.parse(weights);
+        } catch (IllegalArgumentException e) {
+            err.println("readtwice demo: --weights: " + e.getMessage());
             err.flush();
             return 2;
         }
@@ -82,7 +94,7 @@ final class DemoCommand implements Callable<Integer> {
         out.flush();
 
         AnswerOptions answer = AnswerOptions.builder().model(model.toString()).task("squad").strategy(strategy)
-                .maxNewTokens(maxNewTokens).build();
+                .maxNewTokens(maxNewTokens).weights(weights).build();
         JobOptions options;
         try {
             options = new JobOptions(List.of(input.toString()), "json", answers.toString(), true, conf, answer,

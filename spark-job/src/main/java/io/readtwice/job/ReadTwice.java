@@ -64,7 +64,7 @@ public final class ReadTwice {
             Dataset<Row> spread = CostBalancer.spread(spark, input, columns, options, partitions);
             AnswerSettings settings = new AnswerSettings(options.resolvedBackend(), options.promptBuilder(),
                     options.stops(), options.logprobs(), options.jrtPadding(), options.basedDecode(),
-                    options.batchTokens(), "fail".equals(options.onError()));
+                    options.batchTokens(), "fail".equals(options.onError()), options.weightPrecision());
             RowCodec codec = new RowCodec(columns, options.model(), options.task(), options.strategyLabel(),
                     options.resolvedBackend(), options.logprobs() > 0);
             return spread.mapPartitions(new AnswerPartitions(model, settings, codec, counters),
@@ -116,7 +116,7 @@ public final class ReadTwice {
         ModelHolder.Acquired acquired;
         try {
             // the driver only checks the checkpoint and reads its config: the CPU will do, GPU or not
-            acquired = ModelHolder.acquire(dir, ModelHolder.CPU, 1);
+            acquired = ModelHolder.acquire(dir, ModelHolder.CPU, 1, options.weightPrecision());
         } catch (CheckpointException e) {
             throw new ReadTwiceException("bad model " + options.model() + ": " + e.getMessage(), e);
         }

@@ -24,8 +24,8 @@ class RunCommandTest {
         for (String option : List.of("--input", "--input-format", "--output", "--model", "--task", "--strategy",
                 "--template", "--cut", "--context-tokens", "--max-length", "--id-col", "--context-col",
                 "--question-col", "--answers-col", "--prompt-col", "--prompt-ids-col", "--max-new-tokens", "--stop",
-                "--logprobs", "--jrt-padding", "--based-decode", "--backend", "--batch-tokens", "--partitions",
-                "--on-error", "--resume", "--duplicate-ids", "--overwrite", "--conf")) {
+                "--logprobs", "--jrt-padding", "--based-decode", "--backend", "--weights", "--batch-tokens",
+                "--partitions", "--on-error", "--resume", "--duplicate-ids", "--overwrite", "--conf")) {
             assertTrue(run.out().contains(option), option + " in\n" + run.out());
         }
     }
@@ -38,6 +38,11 @@ class RunCommandTest {
         assertEquals(2, gpu.exitCode(), gpu.toString());
         assertEquals("readtwice run: --backend gpu: no GPU backend in this build; use --backend cpu (or auto)",
                 gpu.err().strip());
+        CliTestSupport.Run weights = CliTestSupport.run("run", "--input", "x.jsonl", "--output", "o", "--model",
+                model, "--weights", "fp8");
+        assertEquals(2, weights.exitCode(), weights.toString());
+        assertEquals("readtwice run: --weights: unknown weight precision 'fp8': expected fp32, bf16 or fp16",
+                weights.err().strip());
         CliTestSupport.Run strategy = CliTestSupport.run("run", "--input", "x.jsonl", "--output", "o", "--model",
                 model, "--strategy", "thrice");
         assertEquals(2, strategy.exitCode(), strategy.toString());
@@ -86,9 +91,14 @@ class RunCommandTest {
     void demoSaysItsModelIsUntrained() {
         System.setProperty("readtwice.cache.dir", tmp.resolve("cache").toString());
         try {
+            CliTestSupport.Run badWeights = CliTestSupport.run("demo", "--weights", "int8");
+            assertEquals(2, badWeights.exitCode(), badWeights.toString());
+            assertTrue(badWeights.err().startsWith("readtwice demo: --weights: unknown weight precision 'int8'"),
+                    badWeights.err());
+            // bf16 storage goes through to the executors' model load.
             CliTestSupport.Run run = CliTestSupport.run("demo", "--rows", "4", "--max-new-tokens", "2",
-                    "--output", tmp.resolve("demo-out").toString(), "--conf", "spark.master=local[2]",
-                    "--conf", "spark.ui.enabled=false");
+                    "--weights", "bf16", "--output", tmp.resolve("demo-out").toString(),
+                    "--conf", "spark.master=local[2]", "--conf", "spark.ui.enabled=false");
             assertEquals(0, run.exitCode(), run.toString());
             assertTrue(run.out().startsWith("readtwice demo: UNTRAINED MODEL."), run.out());
             assertTrue(run.out().contains("56ddde6b9a695914005b9628"), run.out());
