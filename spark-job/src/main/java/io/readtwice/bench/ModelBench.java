@@ -3,7 +3,6 @@ package io.readtwice.bench;
 import io.readtwice.kernels.MatrixSource;
 import io.readtwice.kernels.TimedBackend;
 import io.readtwice.kernels.WeightPrecision;
-import io.readtwice.kernels.cpu.Roofline;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.ModelConfig;
@@ -21,23 +20,26 @@ import java.util.SplittableRandom;
 
 /**
  * Times prefill and decode of one model configuration and sets them against the machine's ceilings measured in
- * the same process (../shared/docs/cpu-performance.md §5): prefill FLOP rate against a float32 GEMM of the model's
- * largest projection, decode rate against the rate the memory bandwidth allows for streaming the weights.
+ * the same process ({@link Ceilings}): prefill FLOP rate against a float32 GEMM of the model's largest projection,
+ * decode rate against the rate the memory bandwidth allows for streaming the weights.
  */
 public final class ModelBench {
     private final LanguageModel model;
     private final ModelConfig config;
     private final long weightBytes;
     private final int threads;
+    private final Ceilings ceilings;
 
     /**
      * @param weightBytes bytes of weights a decode step reads, from {@link #weightBytes}
+     * @param ceilings    measured before the model was built, with a GEMM rate for every configuration's rows
      */
-    public ModelBench(LanguageModel model, long weightBytes, int threads) {
+    public ModelBench(LanguageModel model, long weightBytes, int threads, Ceilings ceilings) {
         this.model = model;
         this.config = model.config();
         this.weightBytes = weightBytes;
         this.threads = threads;
+        this.ceilings = ceilings;
     }
 
     /** Measurements of one (prompt length, batch) configuration, as the --json object's fields. */
@@ -66,14 +68,13 @@ public final class ModelBench {
         }
         double prefillSeconds = median(prefillNanos) / 1e9;
         double decodeSeconds = median(decodeNanos) / 1e9;
-        double peakRss = peakRssMb();  // before the ceilings' own buffers
-        Map<String, Double> profile = timed != null ? timed.millis() : null;  // before the ceilings' own products
+        double peakRss = peakRssMb();
+        Map<String, Double> profile = timed != null ? timed.millis() : null;
         double prefillFlops = LinearFlops.prefill(config, promptTokens, batch);
         double decodeSteps = Math.max(1, newTokens - 1);
 
-        double gemmCeiling = Roofline.gemmGflops(model.backend(), Math.min(promptTokens * batch, 2048),
-                config.dModel(), 2 * config.mlpHidden(), 3);
-        double bandwidth = Roofline.readBandwidthGbPerS(threads, 3);
+        double gemmCeiling = ceilings.gemmGflops(Ceilings.gemmRows(promptTokens, batch));
+        double bandwidth = ceilings.bandwidthGbPerS();
         // Each decode step streams every weight once, whatever the batch.
         double bandwidthBoundTokensPerS = bandwidth * 1e9 / weightBytes * batch;
 

@@ -2,6 +2,7 @@ package io.readtwice.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.readtwice.answer.ModelHolder;
+import io.readtwice.bench.Ceilings;
 import io.readtwice.bench.ModelBench;
 import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
@@ -28,11 +29,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /**
  * {@code readtwice bench}: prefill and decode speed of a model on the CPU, next to the GEMM rate and memory
- * bandwidth measured in the same run, one result per (prompt length, batch).
+ * bandwidth measured in the same run (before the model is built), one result per (prompt length, batch).
  */
 @Command(name = "bench",
         description = "Measure prefill and decode speed on the CPU against the machine's GEMM and memory ceilings.",
@@ -112,6 +115,13 @@ final class BenchCommand implements Callable<Integer> {
         if (workers < 1) {
             throw usage("--threads must be at least 1");
         }
+        for (int t : promptTokens) {
+            for (int b : batches) {
+                if (t < 1 || b < 1) {
+                    throw usage("--prompt-tokens and --batch must be at least 1");
+                }
+            }
+        }
         ModelConfig config;
         ModelWeights modelWeights;
         String label;
@@ -135,17 +145,22 @@ final class BenchCommand implements Callable<Integer> {
         }
         Backend engine = ModelHolder.GPU.equals(resolved) ? new GpuBackend(workers) : new CpuBackend(workers);
         Backend backend = profile ? new TimedBackend(engine) : engine;
+        // The ceilings first: the heap their buffers took then holds the weights rather than adding to the peak.
+        Set<Integer> gemmRows = new TreeSet<>();
+        for (int t : promptTokens) {
+            for (int b : batches) {
+                gemmRows.add(Ceilings.gemmRows(t, b));
+            }
+        }
+        Ceilings ceilings = Ceilings.measure(backend, config, gemmRows, workers);
         // The matrices are generated or read from the file straight into their storage precision.
         LanguageModel model = new LanguageModel(config, modelWeights, backend, precision);
-        ModelBench bench = new ModelBench(model, weightBytes, workers);
+        ModelBench bench = new ModelBench(model, weightBytes, workers, ceilings);
 
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper mapper = new ObjectMapper();
         for (int t : promptTokens) {
             for (int b : batches) {
-                if (t < 1 || b < 1) {
-                    throw usage("--prompt-tokens and --batch must be at least 1");
-                }
                 Map<String, Object> result = bench.run(t, b, newTokens, warmup, repeats);
                 result.put("model", label);
                 if (json) {
