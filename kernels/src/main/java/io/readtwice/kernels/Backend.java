@@ -22,6 +22,16 @@ public interface Backend {
      */
     Matrix matrix(float[] values, int rows, int cols, WeightPrecision precision);
 
+    /**
+     * Stores a weight matrix read from {@code source}. A backend that keeps weights in host memory should read the
+     * source in pieces straight into its storage (the CPU backend does), so that a 16-bit model never holds its
+     * float32 values; this default reads the whole matrix once and hands it to
+     * {@link #matrix(float[], int, int, WeightPrecision)}.
+     */
+    default Matrix matrix(MatrixSource source, WeightPrecision precision) {
+        return matrix(source.toArray(), source.rows(), source.cols(), precision);
+    }
+
     /** {@code y[rows, out] = x[rows, in] · wᵀ + bias}; w is {@code [out, in]}; bias may be null. */
     void linear(float[] x, int xOffset, int rows, Matrix w, float[] bias, float[] y, int yOffset);
 

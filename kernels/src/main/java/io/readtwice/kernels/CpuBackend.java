@@ -2,8 +2,10 @@ package io.readtwice.kernels;
 
 import io.readtwice.kernels.cpu.Bf16Matrix;
 import io.readtwice.kernels.cpu.CpuMath;
+import io.readtwice.kernels.cpu.F16Matrix;
 import io.readtwice.kernels.cpu.F32Matrix;
 import io.readtwice.kernels.cpu.Gemm;
+import io.readtwice.kernels.cpu.HalfMatrix;
 import io.readtwice.kernels.cpu.MixerKernels;
 import io.readtwice.kernels.cpu.Parallel;
 import io.readtwice.kernels.cpu.VectorOps;
@@ -37,8 +39,20 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Matrix matrix(float[] values, int rows, int cols, WeightPrecision precision) {
-        return precision == WeightPrecision.BF16 ? Bf16Matrix.of(values, rows, cols)
-                : new F32Matrix(values, rows, cols);
+        return matrix(MatrixSource.of(values, rows, cols), precision);
+    }
+
+    /**
+     * float32 keeps a caller's array as it is, or reads the source once into the one array it allocates; 16-bit
+     * storage rounds the source a few rows at a time. Either way the weights exist once, in their storage.
+     */
+    @Override
+    public Matrix matrix(MatrixSource source, WeightPrecision precision) {
+        return switch (precision) {
+            case FP32 -> new F32Matrix(source.toArray(), source.rows(), source.cols());
+            case BF16 -> Bf16Matrix.of(source);
+            case FP16 -> F16Matrix.of(source);
+        };
     }
 
     /** Splits the output columns over the pool; each block is one single-threaded product. */
@@ -69,7 +83,7 @@ public final class CpuBackend implements Backend {
             if (table instanceof F32Matrix f) {
                 System.arraycopy(f.values(), tokens[t] * d, out, t * d, d);
             } else {
-                ((Bf16Matrix) table).widenRows(tokens[t], tokens[t] + 1, out, t * d);
+                ((HalfMatrix) table).widenRows(tokens[t], tokens[t] + 1, out, t * d);
             }
         }
     }

@@ -45,6 +45,11 @@ public final class TimedBackend implements Backend {
     }
 
     @Override
+    public Matrix matrix(MatrixSource source, WeightPrecision precision) {
+        return inner.matrix(source, precision);
+    }
+
+    @Override
     public void linear(float[] x, int xOffset, int rows, Matrix w, float[] bias, float[] y, int yOffset) {
         long t = System.nanoTime();
         inner.linear(x, xOffset, rows, w, bias, y, yOffset);

@@ -1,8 +1,8 @@
 package io.readtwice.bench;
 
+import io.readtwice.kernels.MatrixSource;
 import io.readtwice.kernels.TimedBackend;
 import io.readtwice.kernels.WeightPrecision;
-import io.readtwice.kernels.cpu.Roofline;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.ModelConfig;
@@ -20,24 +20,26 @@ import java.util.SplittableRandom;
 
 /**
  * Times prefill and decode of one model configuration and sets them against the machine's ceilings measured in
- * the same process (../shared/docs/cpu-performance.md §5): prefill FLOP rate against a float32 GEMM of the model's
- * largest projection, decode rate against the rate the memory bandwidth allows for streaming the weights.
+ * the same process ({@link Ceilings}): prefill FLOP rate against a float32 GEMM of the model's largest projection,
+ * decode rate against the rate the memory bandwidth allows for streaming the weights.
  */
 public final class ModelBench {
     private final LanguageModel model;
     private final ModelConfig config;
     private final long weightBytes;
     private final int threads;
+    private final Ceilings ceilings;
 
     /**
-     * @param weightBytes bytes of weights a decode step reads, from {@link #weightBytes}; taken before the float32
-     *                    arrays are dropped, so that bf16 runs show their real footprint
+     * @param weightBytes bytes of weights a decode step reads, from {@link #weightBytes}
+     * @param ceilings    measured before the model was built, with a GEMM rate for every configuration's rows
      */
-    public ModelBench(LanguageModel model, long weightBytes, int threads) {
+    public ModelBench(LanguageModel model, long weightBytes, int threads, Ceilings ceilings) {
         this.model = model;
         this.config = model.config();
         this.weightBytes = weightBytes;
         this.threads = threads;
+        this.ceilings = ceilings;
     }
 
     /** Measurements of one (prompt length, batch) configuration, as the --json object's fields. */
@@ -66,14 +68,13 @@ public final class ModelBench {
         }
         double prefillSeconds = median(prefillNanos) / 1e9;
         double decodeSeconds = median(decodeNanos) / 1e9;
-        double peakRss = peakRssMb();  // before the ceilings' own buffers
-        Map<String, Double> profile = timed != null ? timed.millis() : null;  // before the ceilings' own products
+        double peakRss = peakRssMb();
+        Map<String, Double> profile = timed != null ? timed.millis() : null;
         double prefillFlops = LinearFlops.prefill(config, promptTokens, batch);
         double decodeSteps = Math.max(1, newTokens - 1);
 
-        double gemmCeiling = Roofline.gemmGflops(model.backend(), Math.min(promptTokens * batch, 2048),
-                config.dModel(), 2 * config.mlpHidden(), 3);
-        double bandwidth = Roofline.readBandwidthGbPerS(threads, 3);
+        double gemmCeiling = ceilings.gemmGflops(Ceilings.gemmRows(promptTokens, batch));
+        double bandwidth = ceilings.bandwidthGbPerS();
         // Each decode step streams every weight once, whatever the batch.
         double bandwidthBoundTokensPerS = bandwidth * 1e9 / weightBytes * batch;
 
@@ -135,36 +136,38 @@ public final class ModelBench {
     }
 
     /**
-     * Bytes a decode step reads: every weight array, the embedding once (it is also the lm_head), at the storage's
-     * bytes per weight (the norms and biases, a few thousand floats, are counted at the same width).
+     * Bytes a decode step reads: every weight matrix, the embedding once (it is also the lm_head), at the storage's
+     * bytes per weight, plus the float32 norms, biases and convolution taps (a few thousand floats).
      */
     public static long weightBytes(ModelWeights w, WeightPrecision precision) {
-        long floats = w.embedding().length + w.lnF().length;
+        long matrices = size(w.embedding());
+        long vectors = w.lnF().length;
         for (ModelWeights.LayerWeights layer : w.layers()) {
-            floats += layer.norm1().length + layer.norm2().length + layer.fc1().length + layer.fc2().length;
-            floats += mixerFloats(layer.mixer());
+            matrices += size(layer.fc1()) + size(layer.fc2());
+            vectors += layer.norm1().length + layer.norm2().length;
+            ModelWeights.MixerWeights m = layer.mixer();
+            if (m instanceof ModelWeights.BaseConvWeights c) {
+                matrices += size(c.inProj()) + size(c.outProj());
+                vectors += c.inBias().length + c.conv().length + c.outBias().length;
+            } else if (m instanceof ModelWeights.PrefixLinearAttentionWeights p) {
+                // k_enc and v_enc are not read while decoding.
+                matrices += size(p.projQ()) + size(p.projK()) + size(p.projV()) + size(p.outProj());
+            } else if (m instanceof ModelWeights.LinearAttentionWeights l) {
+                matrices += size(l.projQ()) + size(l.projK()) + size(l.projV()) + size(l.outProj());
+            } else if (m instanceof ModelWeights.SlidingWindowWeights sw) {
+                matrices += size(sw.wqkv()) + size(sw.outProj());
+            }
         }
-        return floats * (precision == WeightPrecision.BF16 ? 2 : Float.BYTES);
+        return matrices * precision.bytes() + vectors * Float.BYTES;
     }
 
-    private static long mixerFloats(ModelWeights.MixerWeights m) {
-        if (m instanceof ModelWeights.BaseConvWeights c) {
-            return (long) c.inProj().length + c.inBias().length + c.conv().length + c.outProj().length
-                    + c.outBias().length;
-        } else if (m instanceof ModelWeights.PrefixLinearAttentionWeights p) {
-            // k_enc and v_enc are not read while decoding.
-            return (long) p.projQ().length + p.projK().length + p.projV().length + p.outProj().length;
-        } else if (m instanceof ModelWeights.LinearAttentionWeights l) {
-            return (long) l.projQ().length + l.projK().length + l.projV().length + l.outProj().length;
-        } else if (m instanceof ModelWeights.SlidingWindowWeights s) {
-            return (long) s.wqkv().length + s.outProj().length;
-        }
-        throw new IllegalArgumentException("unknown mixer " + m);
+    private static long size(MatrixSource m) {
+        return (long) m.rows() * m.cols();
     }
 
     /**
-     * Starts the peak-RSS window at this configuration's runs: collects what earlier work left (e.g. the float32
-     * arrays a bf16 model was made from) and resets VmHWM (Linux: "5" to /proc/self/clear_refs).
+     * Starts the peak-RSS window at this configuration's runs: collects what earlier work left and resets VmHWM
+     * (Linux: "5" to /proc/self/clear_refs).
      */
     private static void resetPeakRss() {
         System.gc();

@@ -2,9 +2,11 @@ package io.readtwice.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.readtwice.answer.ModelHolder;
+import io.readtwice.bench.Ceilings;
 import io.readtwice.bench.ModelBench;
 import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
+import io.readtwice.checkpoint.WeightsFormat;
 import io.readtwice.kernels.Backend;
 import io.readtwice.kernels.CpuBackend;
 import io.readtwice.kernels.TimedBackend;
@@ -27,11 +29,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /**
  * {@code readtwice bench}: prefill and decode speed of a model on the CPU, next to the GEMM rate and memory
- * bandwidth measured in the same run, one result per (prompt length, batch).
+ * bandwidth measured in the same run (before the model is built), one result per (prompt length, batch).
  */
 @Command(name = "bench",
         description = "Measure prefill and decode speed on the CPU against the machine's GEMM and memory ceilings.",
@@ -78,7 +82,8 @@ final class BenchCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--weights", paramLabel = "TYPE", defaultValue = "fp32",
-            description = "Weight storage: fp32 or bf16 (default: ${DEFAULT-VALUE}).")
+            description = "Weight storage: fp32, bf16 or fp16, widened to float32 to compute "
+                    + "(default: ${DEFAULT-VALUE}).")
     String weights;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "1", description = "Untimed runs (default: 1).")
@@ -110,6 +115,13 @@ final class BenchCommand implements Callable<Integer> {
         if (workers < 1) {
             throw usage("--threads must be at least 1");
         }
+        for (int t : promptTokens) {
+            for (int b : batches) {
+                if (t < 1 || b < 1) {
+                    throw usage("--prompt-tokens and --batch must be at least 1");
+                }
+            }
+        }
         ModelConfig config;
         ModelWeights modelWeights;
         String label;
@@ -119,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
             modelWeights = RandomWeights.create(config, 1234);
             label = shape.label();
         } else {
-            ModelCheckpoint checkpoint = CheckpointLoader.load(source.model);
+            ModelCheckpoint checkpoint = CheckpointLoader.load(source.model, WeightsFormat.AUTO, precision);
             config = checkpoint.config();
             modelWeights = checkpoint.weights();
             label = source.model.toString();
@@ -133,17 +145,22 @@ final class BenchCommand implements Callable<Integer> {
         }
         Backend engine = ModelHolder.GPU.equals(resolved) ? new GpuBackend(workers) : new CpuBackend(workers);
         Backend backend = profile ? new TimedBackend(engine) : engine;
+        // The ceilings first: the heap their buffers took then holds the weights rather than adding to the peak.
+        Set<Integer> gemmRows = new TreeSet<>();
+        for (int t : promptTokens) {
+            for (int b : batches) {
+                gemmRows.add(Ceilings.gemmRows(t, b));
+            }
+        }
+        Ceilings ceilings = Ceilings.measure(backend, config, gemmRows, workers);
+        // The matrices are generated or read from the file straight into their storage precision.
         LanguageModel model = new LanguageModel(config, modelWeights, backend, precision);
-        modelWeights = null;  // with bf16 the float32 arrays are garbage now: peak RSS should show it
-        ModelBench bench = new ModelBench(model, weightBytes, workers);
+        ModelBench bench = new ModelBench(model, weightBytes, workers, ceilings);
 
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper mapper = new ObjectMapper();
         for (int t : promptTokens) {
             for (int b : batches) {
-                if (t < 1 || b < 1) {
-                    throw usage("--prompt-tokens and --batch must be at least 1");
-                }
                 Map<String, Object> result = bench.run(t, b, newTokens, warmup, repeats);
                 result.put("model", label);
                 if (json) {

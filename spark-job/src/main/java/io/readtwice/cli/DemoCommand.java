@@ -6,6 +6,7 @@ import io.readtwice.job.JobOptions;
 import io.readtwice.job.ReadTwiceException;
 import io.readtwice.job.ReadTwiceJob;
 import io.readtwice.job.RunSummary;
+import io.readtwice.kernels.WeightPrecision;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -64,6 +65,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
+    @Option(names = "--weights", paramLabel = "TYPE", defaultValue = "fp32",
+            description = "Weight storage: fp32, bf16 or fp16 (default: ${DEFAULT-VALUE}).")
+    String weights;
+
     @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Spark setting; repeatable.")
     Map<String, String> conf = new java.util.LinkedHashMap<>();
 
@@ -86,6 +91,13 @@ final class DemoCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
+        try {
+            WeightPrecision.parse(weights);
+        } catch (IllegalArgumentException e) {
+            err.println("readtwice demo: --weights: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
         Path work = Files.createTempDirectory("readtwice-demo-");
         Path input = DemoModel.sample(questions, work.resolve("questions.jsonl"), n);
         Path answers = output != null ? output : work.resolve("answers");
@@ -99,7 +111,7 @@ final class DemoCommand implements Callable<Integer> {
         out.flush();
 
         AnswerOptions answer = AnswerOptions.builder().model(modelDir.toString()).task(questions.task())
-                .strategy(strategy).maxNewTokens(maxNewTokens).build();
+                .strategy(strategy).maxNewTokens(maxNewTokens).weights(weights).build();
         JobOptions options;
         try {
             options = new JobOptions(List.of(input.toString()), "json", answers.toString(), true, conf, answer,

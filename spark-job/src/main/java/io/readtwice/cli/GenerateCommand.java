@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
+import io.readtwice.checkpoint.WeightsFormat;
 import io.readtwice.generate.Generation;
 import io.readtwice.generate.GenerationOptions;
 import io.readtwice.generate.Generator;
@@ -86,8 +87,8 @@ final class GenerateCommand implements Callable<Integer> {
     BasedDecode basedDecode;
 
     @Option(names = "--weights", paramLabel = "TYPE", defaultValue = "fp32",
-            description = "Weight storage in memory: fp32 or bf16 (half the memory; exact for bf16 checkpoints) "
-                    + "(default: ${DEFAULT-VALUE}).")
+            description = "Weight storage in memory: fp32, bf16 or fp16 (half the memory; exact for checkpoints "
+                    + "stored in that format) (default: ${DEFAULT-VALUE}).")
     String weights;
 
     @Option(names = "--json", description = "Print one JSON object with ids, log-probabilities and text.")
@@ -118,7 +119,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
 
         PrintWriter err = spec.commandLine().getErr();
-        ModelCheckpoint checkpoint = CheckpointLoader.load(model);
+        ModelCheckpoint checkpoint = CheckpointLoader.load(model, WeightsFormat.AUTO, precision);
         for (String warning : checkpoint.warnings()) {
             err.println("readtwice: warning: " + warning);
         }

@@ -149,6 +149,11 @@ final class RunCommand implements Callable<Integer> {
                     + "(gpu where one is found, else cpu) (default: ${DEFAULT-VALUE}).")
     String backend;
 
+    @Option(names = "--weights", paramLabel = "TYPE", defaultValue = "fp32",
+            description = "Weight storage on the executors: fp32, bf16 or fp16 (half the memory; exact for "
+                    + "checkpoints stored in that format) (default: ${DEFAULT-VALUE}).")
+    String weights;
+
     @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "" + AnswerOptions.DEFAULT_BATCH_TOKENS,
             description = "Token budget of one micro-batch, prompt plus generated tokens (default: ${DEFAULT-VALUE}).")
     int batchTokens;
@@ -217,7 +222,7 @@ final class RunCommand implements Callable<Integer> {
                 .questionCol(questionCol).answersCol(answersCol).promptCol(promptCol).promptIdsCol(promptIdsCol)
                 .maxNewTokens(maxNewTokens).stops(stopSequences()).logprobs(logprobs).jrtPadding(jrtPadding)
                 .basedDecode(basedDecode).batchTokens(batchTokens).partitions(partitions).onError(onError)
-                .build();
+                .weights(weights).build();
         return new JobOptions(inputs, inputFormat, output, overwrite, sparkConf(properties, conf), answer, !quiet,
                 resume, duplicateIds == null ? null : duplicateIds.toLowerCase(java.util.Locale.ROOT));
     }

@@ -9,6 +9,8 @@ import io.readtwice.prompt.PromptOptions;
 import io.readtwice.prompt.PromptStrategy;
 import io.readtwice.prompt.Task;
 
+import io.readtwice.kernels.WeightPrecision;
+
 import java.io.Serializable;
 import java.util.List;
 import java.util.Locale;
@@ -41,12 +43,14 @@ import java.util.Set;
  * @param batchTokens   token budget of one micro-batch
  * @param partitions    partitions to spread the rows over by estimated cost (0: Spark's default parallelism)
  * @param onError       record (bad rows become status=error rows) or fail (the first bad row fails the job)
+ * @param weights       weight storage on the executors: fp32, bf16 or fp16 (widened to float32 to compute)
  */
 public record AnswerOptions(String model, String backend, String task, String strategy, String template, String cut,
                             int contextTokens, int maxLength, String idCol, String contextCol, String questionCol,
                             String answersCol, String promptCol, String promptIdsCol, int maxNewTokens,
                             List<String> stops, int logprobs, JrtPadding jrtPadding, BasedDecode basedDecode,
-                            int batchTokens, int partitions, String onError) implements Serializable {
+                            int batchTokens, int partitions, String onError, String weights)
+        implements Serializable {
 
     public static final int DEFAULT_MAX_LENGTH = 2048;
     public static final int DEFAULT_BATCH_TOKENS = 4096;
@@ -68,6 +72,7 @@ public record AnswerOptions(String model, String backend, String task, String st
         require(partitions >= 0, "--partitions must be 0 (automatic) or more, got " + partitions);
         require("record".equals(onError) || "fail".equals(onError),
                 "--on-error must be record or fail, got " + onError);
+        weightPrecision();
         require(promptCol == null || promptIdsCol == null, "--prompt-col and --prompt-ids-col exclude each other");
         for (String s : stops) {
             require(!s.isEmpty(), "--stop must not be empty");
@@ -115,6 +120,15 @@ public record AnswerOptions(String model, String backend, String task, String st
             return PromptBuilder.create(options);
         } catch (IllegalArgumentException e) {
             throw new ReadTwiceException("--template: " + e.getMessage());
+        }
+    }
+
+    /** How the executors store the weights; a bad --weights throws naming the option. */
+    public WeightPrecision weightPrecision() {
+        try {
+            return WeightPrecision.parse(weights);
+        } catch (IllegalArgumentException e) {
+            throw new ReadTwiceException("--weights: " + e.getMessage());
         }
     }
 
@@ -170,6 +184,7 @@ public record AnswerOptions(String model, String backend, String task, String st
         b.batchTokens = batchTokens;
         b.partitions = partitions;
         b.onError = onError;
+        b.weights = weights;
         return b;
     }
 
@@ -198,6 +213,7 @@ public record AnswerOptions(String model, String backend, String task, String st
         private int batchTokens = DEFAULT_BATCH_TOKENS;
         private int partitions;
         private String onError = "record";
+        private String weights = "fp32";
 
         public Builder model(String v) { model = v; return this; }
         public Builder backend(String v) { backend = v; return this; }
@@ -221,12 +237,13 @@ public record AnswerOptions(String model, String backend, String task, String st
         public Builder batchTokens(int v) { batchTokens = v; return this; }
         public Builder partitions(int v) { partitions = v; return this; }
         public Builder onError(String v) { onError = v; return this; }
+        public Builder weights(String v) { weights = v; return this; }
 
         public AnswerOptions build() {
             return new AnswerOptions(model, lower(backend), lower(task), strategy == null ? null : lower(strategy),
                     template, lower(cut), contextTokens, maxLength, idCol, contextCol, questionCol, answersCol,
                     promptCol, promptIdsCol, maxNewTokens, stops, logprobs, jrtPadding, basedDecode, batchTokens,
-                    partitions, lower(onError));
+                    partitions, lower(onError), lower(weights));
         }
 
         private static String lower(String v) {

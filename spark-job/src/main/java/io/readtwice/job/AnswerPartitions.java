@@ -55,7 +55,8 @@ final class AnswerPartitions implements MapPartitionsFunction<Row, Row> {
         }
         TaskContext task = TaskContext.get();
         int threads = task == null ? 1 : Math.max(1, task.cpus());
-        ModelHolder.Acquired acquired = ModelHolder.acquire(model.localDir(), settings.backend(), threads);
+        ModelHolder.Acquired acquired = ModelHolder.acquire(model.localDir(), settings.backend(), threads,
+                settings.weights());
         if (acquired.loadedNow()) {
             String record = loadRecord(acquired.backend(), acquired.loadSeconds());
             LOG.info("readtwice: loaded model {} ({})", model.uri(), record);

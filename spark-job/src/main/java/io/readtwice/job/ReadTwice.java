@@ -64,7 +64,7 @@ public final class ReadTwice {
             Dataset<Row> spread = CostBalancer.spread(spark, input, columns, options, partitions);
             AnswerSettings settings = new AnswerSettings(options.resolvedBackend(), options.promptBuilder(),
                     options.stops(), options.logprobs(), options.jrtPadding(), options.basedDecode(),
-                    options.batchTokens(), "fail".equals(options.onError()));
+                    options.batchTokens(), "fail".equals(options.onError()), options.weightPrecision());
             RowCodec codec = new RowCodec(columns, options.model(), options.task(), options.strategyLabel(),
                     options.resolvedBackend(), options.logprobs() > 0);
             return spread.mapPartitions(new AnswerPartitions(model, settings, codec, counters),
@@ -99,6 +99,12 @@ public final class ReadTwice {
      */
     public static ModelCheck checkModel(SparkSession spark, AnswerOptions options) {
         options.validated();
+        // On a local master the executors are this JVM: a missing GPU is known now, not after four task failures.
+        if (ModelHolder.GPU.equals(options.backend()) && spark.sparkContext().isLocal()
+                && !io.readtwice.kernels.gpu.GpuProbe.available()) {
+            throw new ReadTwiceException("--backend gpu: " + io.readtwice.kernels.gpu.GpuProbe.description()
+                    + "; use --backend cpu, or auto to fall back to the CPU");
+        }
         ModelSource model = ModelSource.of(options.model(), spark.sparkContext().hadoopConfiguration());
         Path dir;
         try {
@@ -116,7 +122,7 @@ public final class ReadTwice {
         ModelHolder.Acquired acquired;
         try {
             // the driver only checks the checkpoint and reads its config: the CPU will do, GPU or not
-            acquired = ModelHolder.acquire(dir, ModelHolder.CPU, 1);
+            acquired = ModelHolder.acquire(dir, ModelHolder.CPU, 1, options.weightPrecision());
         } catch (CheckpointException e) {
             throw new ReadTwiceException("bad model " + options.model() + ": " + e.getMessage(), e);
         }

@@ -28,8 +28,8 @@ class RunCommandTest {
         for (String option : List.of("--input", "--input-format", "--output", "--model", "--task", "--strategy",
                 "--template", "--cut", "--context-tokens", "--max-length", "--id-col", "--context-col",
                 "--question-col", "--answers-col", "--prompt-col", "--prompt-ids-col", "--max-new-tokens", "--stop",
-                "--logprobs", "--jrt-padding", "--based-decode", "--backend", "--batch-tokens", "--partitions",
-                "--on-error", "--resume", "--duplicate-ids", "--overwrite", "--conf")) {
+                "--logprobs", "--jrt-padding", "--based-decode", "--backend", "--weights", "--batch-tokens",
+                "--partitions", "--on-error", "--resume", "--duplicate-ids", "--overwrite", "--conf")) {
             assertTrue(run.out().contains(option), option + " in\n" + run.out());
         }
     }
@@ -41,6 +41,11 @@ class RunCommandTest {
                 .toString(), "--model", model, "--backend", "tpu");
         assertEquals(2, gpu.exitCode(), gpu.toString());
         assertEquals("readtwice run: --backend must be auto, cpu or gpu, got tpu", gpu.err().strip());
+        CliTestSupport.Run weights = CliTestSupport.run("run", "--input", "x.jsonl", "--output", "o", "--model",
+                model, "--weights", "fp8");
+        assertEquals(2, weights.exitCode(), weights.toString());
+        assertEquals("readtwice run: --weights: unknown weight precision 'fp8': expected fp32, bf16 or fp16",
+                weights.err().strip());
         CliTestSupport.Run strategy = CliTestSupport.run("run", "--input", "x.jsonl", "--output", "o", "--model",
                 model, "--strategy", "thrice");
         assertEquals(2, strategy.exitCode(), strategy.toString());
@@ -113,6 +118,20 @@ class RunCommandTest {
         CliTestSupport.Run rows = CliTestSupport.run("demo", "--sample", "squad", "--rows", "41");
         assertEquals(2, rows.exitCode(), rows.toString());
         assertEquals("readtwice demo: --rows must be 1..40 for --sample squad, got 41", rows.err().strip());
+        CliTestSupport.Run badWeights = CliTestSupport.run("demo", "--weights", "int8");
+        assertEquals(2, badWeights.exitCode(), badWeights.toString());
+        assertTrue(badWeights.err().startsWith("readtwice demo: --weights: unknown weight precision 'int8'"),
+                badWeights.err());
+    }
+
+    /** bf16 storage goes through to the executors' model load (an fp16 model stored as bf16 still answers). */
+    @Test
+    void demoRunsWithBf16Weights() {
+        CliTestSupport.Run run = CliTestSupport.run("demo", "--rows", "20", "--weights", "bf16",
+                "--output", tmp.resolve("demo-bf16").toString(),
+                "--conf", "spark.master=local[2]", "--conf", "spark.ui.enabled=false");
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.out().contains("rows           20 in, 20 out, 20 ok, 0 failed"), run.out());
         assertEquals(AnswerOptions.DEFAULT_BATCH_TOKENS, AnswerOptions.builder().build().batchTokens());
     }
 }

@@ -259,7 +259,9 @@ class ReadTwiceJobTest {
 
         int before = JOBS.get();
         // options, model and output are checked before the input is even read: no Spark job at all
-        assertFails(input, output, jrt().backend("gpu"), "no GPU backend in this build");
+        if (!io.readtwice.kernels.gpu.GpuProbe.available()) {
+            assertFails(input, output, jrt().backend("gpu"), "--backend gpu: ");
+        }
         assertFails(input, output, jrt().strategy("repeat:0"), "--strategy");
         assertFails(input, output, jrt().task("trivia"), "--task");
         assertFails(input, output, jrt().maxNewTokens(0), "--max-new-tokens");

@@ -2,6 +2,7 @@ package io.readtwice.answer;
 
 import io.readtwice.generate.GenerationOptions;
 import io.readtwice.generate.JrtPadding;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.model.ModelConfig;
 import io.readtwice.prompt.PromptBuilder;
@@ -21,16 +22,24 @@ import java.util.List;
  * @param basedDecode Based decode flavour
  * @param batchTokens token budget of one micro-batch (prompt plus generated tokens, summed)
  * @param failOnError throw on the first bad row instead of recording it
+ * @param weights     how the executor's model stores its weight matrices
  */
 public record AnswerSettings(String backend, PromptBuilder prompts, List<String> stops, int logprobs,
                              JrtPadding jrtPadding, BasedDecode basedDecode, int batchTokens,
-                             boolean failOnError) implements Serializable {
+                             boolean failOnError, WeightPrecision weights) implements Serializable {
 
     public AnswerSettings {
         stops = List.copyOf(stops);
         if (batchTokens < 1) {
             throw new IllegalArgumentException("batchTokens must be at least 1, got " + batchTokens);
         }
+    }
+
+    /** Settings with float32 weights. */
+    public AnswerSettings(String backend, PromptBuilder prompts, List<String> stops, int logprobs,
+                          JrtPadding jrtPadding, BasedDecode basedDecode, int batchTokens, boolean failOnError) {
+        this(backend, prompts, stops, logprobs, jrtPadding, basedDecode, batchTokens, failOnError,
+                WeightPrecision.FP32);
     }
 
     public int maxNewTokens() {

@@ -3,6 +3,8 @@ package io.readtwice.answer;
 import io.readtwice.checkpoint.CheckpointException;
 import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
+import io.readtwice.checkpoint.WeightsFormat;
+import io.readtwice.kernels.Backend;
 import io.readtwice.kernels.CpuBackend;
 import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.kernels.gpu.GpuBackend;
@@ -14,12 +16,15 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The per-JVM model cache: one loaded checkpoint per folder and one {@link LanguageModel} per (folder, backend,
- * threads) on the CPU, per (folder) on the GPU, created on first use and shared by every task thread of the executor for the JVM's lifetime. A model
- * is never loaded per task or per partition; concurrent first calls wait for the one load.
+ * The per-JVM model cache: one {@link LanguageModel} per (folder, backend, threads, weight precision) on the CPU,
+ * per folder on the GPU, created on first use and shared by every task thread of the executor for the JVM's
+ * lifetime. A model is never loaded per task or per partition; concurrent first calls wait for the one load. The
+ * weights are read from the file straight into the model's storage, so each model holds them once in its precision;
+ * two thread counts (or precisions) of one folder on the CPU are two models with a copy each.
  *
- * <p>A {@link LanguageModel} keeps no per-call state (weights and kernels are read-only; each call allocates its
- * own buffers and the recurrent state lives in the caller's {@code SequenceState}s), so threads share it.
+ * <p>A {@link LanguageModel} keeps no per-call state (weights and kernels are read-only; each call takes scratch
+ * buffers of its own from the model's thread-safe pool and the recurrent state lives in the caller's
+ * {@code SequenceState}s), so threads share it.
  */
 public final class ModelHolder {
     /** The Java backend, everywhere. */
@@ -29,7 +34,6 @@ public final class ModelHolder {
     /** The GPU where {@link GpuProbe} finds one, else the CPU. */
     public static final String AUTO = "auto";
 
-    private static final Map<Path, Slot<ModelCheckpoint>> CHECKPOINTS = new ConcurrentHashMap<>();
     private static final Map<Key, Slot<LanguageModel>> MODELS = new ConcurrentHashMap<>();
 
     private ModelHolder() {
@@ -40,13 +44,13 @@ public final class ModelHolder {
      *
      * @param model       the shared model
      * @param backend     the backend that runs it, {@value #CPU} or {@value #GPU} ({@value #AUTO} resolved)
-     * @param loadedNow   true for the one call that read the checkpoint from disk in this JVM
-     * @param loadSeconds how long reading took (0 when it was cached)
+     * @param loadedNow   true for the one call that read the weights from disk into this model
+     * @param loadSeconds how long reading and storing took (0 when it was cached)
      */
     public record Acquired(LanguageModel model, String backend, boolean loadedNow, double loadSeconds) {
     }
 
-    private record Key(Path dir, String backend, int threads) {
+    private record Key(Path dir, String backend, int threads, WeightPrecision precision) {
     }
 
     /**
@@ -70,34 +74,38 @@ public final class ModelHolder {
         }
     }
 
+    /** {@link #acquire(Path, String, int, WeightPrecision)} with float32 weights on the CPU. */
+    public static Acquired acquire(Path dir, String backend, int threads) throws CheckpointException {
+        return acquire(dir, backend, threads, WeightPrecision.FP32);
+    }
+
     /**
      * The model in {@code dir} on {@code backend} ({@value #CPU}, {@value #GPU} or {@value #AUTO}) with
-     * {@code threads} compute threads for the host, loading it once per JVM. A GPU model is one per executor: its
-     * weights stay resident on the device and every task thread shares them.
+     * {@code threads} compute threads for the host and its weight matrices stored in {@code precision}, loading it
+     * once per JVM. A GPU model is one per executor, in bf16 whatever {@code precision} says (its GEMM kernels read
+     * bf16): its weights stay resident on the device and every task thread shares them.
      */
-    public static Acquired acquire(Path dir, String backend, int threads) throws CheckpointException {
+    public static Acquired acquire(Path dir, String backend, int threads, WeightPrecision precision)
+            throws CheckpointException {
         String resolved = resolve(backend);
-        Path key = dir.toAbsolutePath().normalize();
-        Slot<ModelCheckpoint> checkpoint = CHECKPOINTS.computeIfAbsent(key, k -> new Slot<>());
-        long start = System.nanoTime();
-        boolean loadedNow = checkpoint.fill(() -> CheckpointLoader.load(key));
-        double seconds = loadedNow ? (System.nanoTime() - start) / 1e9 : 0;
+        boolean gpu = GPU.equals(resolved);
+        WeightPrecision stored = gpu ? WeightPrecision.BF16 : precision;
+        Path path = dir.toAbsolutePath().normalize();
         // one GPU model per JVM whatever the task's thread count: the device holds one copy of the weights
-        Slot<LanguageModel> model = MODELS.computeIfAbsent(new Key(key, resolved, GPU.equals(resolved) ? 0 : threads),
+        Slot<LanguageModel> model = MODELS.computeIfAbsent(new Key(path, resolved, gpu ? 0 : threads, stored),
                 k -> new Slot<>());
-        model.fill(() -> {
-            ModelCheckpoint c = checkpoint.get();
-            if (GPU.equals(resolved)) {
-                return new LanguageModel(c.config(), c.weights(), new GpuBackend(threads), WeightPrecision.BF16);
-            }
-            return new LanguageModel(c.config(), c.weights(), new CpuBackend(threads));
+        long start = System.nanoTime();
+        boolean loadedNow = model.fill(() -> {
+            ModelCheckpoint c = CheckpointLoader.load(path, WeightsFormat.AUTO, stored);
+            Backend b = gpu ? new GpuBackend(threads) : new CpuBackend(threads);
+            return new LanguageModel(c.config(), c.weights(), b, stored);
         });
+        double seconds = loadedNow ? (System.nanoTime() - start) / 1e9 : 0;
         return new Acquired(model.get(), resolved, loadedNow, seconds);
     }
 
     /** Drops every cached model (tests). */
     public static void clear() {
-        CHECKPOINTS.clear();
         MODELS.clear();
     }
 

@@ -1,5 +1,6 @@
 package io.readtwice.checkpoint;
 
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.ModelConfig;
 import io.readtwice.model.ModelWeights;
 
@@ -11,8 +12,9 @@ import java.util.Map;
 
 /**
  * Loads a model folder as downloaded from the hub or as in the golden data: {@code config.json} plus
- * {@code model.safetensors} and/or {@code pytorch_model.bin}. Weights are memory-mapped and widened to float32;
- * hub key names ({@code model.} prefix, metric counters, the old {@code conv1}) are normalised first.
+ * {@code model.safetensors} and/or {@code pytorch_model.bin}. Loading reads the header, checks every tensor and
+ * reads the small vectors; the weight matrices are read later, when a model stores them in its precision. Hub key
+ * names ({@code model.} prefix, metric counters, the old {@code conv1}) are normalised first.
  */
 public final class CheckpointLoader {
     static final String CONFIG_FILE = "config.json";
@@ -31,8 +33,17 @@ public final class CheckpointLoader {
      * read, and anything else a damaged or forged file might still provoke in them is reported the same way.
      */
     public static ModelCheckpoint load(Path modelDir, WeightsFormat format) throws CheckpointException {
+        return load(modelDir, format, WeightPrecision.FP32);
+    }
+
+    /**
+     * Loads {@code modelDir} for a model that stores its matrices in {@code precision}: the heap check counts
+     * that many bytes per weight.
+     */
+    public static ModelCheckpoint load(Path modelDir, WeightsFormat format, WeightPrecision precision)
+            throws CheckpointException {
         try {
-            return read(modelDir, format);
+            return read(modelDir, format, precision);
         } catch (CheckpointException e) {
             throw e;
         } catch (RuntimeException | StackOverflowError e) {
@@ -40,7 +51,7 @@ public final class CheckpointLoader {
         }
     }
 
-    private static ModelCheckpoint read(Path modelDir, WeightsFormat format) {
+    private static ModelCheckpoint read(Path modelDir, WeightsFormat format, WeightPrecision precision) {
         if (!Files.isDirectory(modelDir)) {
             throw new CheckpointException(modelDir + ": not a model directory");
         }
@@ -54,7 +65,7 @@ public final class CheckpointLoader {
         Map<String, StoredTensor> tensors = HubKeyNames.normalize(raw, weightsFile);
         ModelWeights weights;
         try (TensorReader reader = new TensorReader(weightsFile)) {
-            weights = new WeightMapper(config, tensors, weightsFile).map(reader, warnings);
+            weights = new WeightMapper(config, tensors, weightsFile, precision).map(reader, warnings);
         }
         return new ModelCheckpoint(modelDir, config, weights, warnings);
     }

@@ -11,7 +11,7 @@ import java.util.List;
  *
  * @param dir      the folder that held config.json and the weights file
  * @param config   hyperparameters derived from config.json
- * @param weights  every weight, widened to float32
+ * @param weights  the vectors, read; the matrices as sources that read the file when a model stores them
  * @param warnings things that did not stop loading but deserve a log line (e.g. unused tensors)
  */
 public record ModelCheckpoint(Path dir, ModelConfig config, ModelWeights weights, List<String> warnings) {

@@ -111,7 +111,8 @@ final class TensorReader implements AutoCloseable {
         return chunks;
     }
 
-    private static void decode(ByteBuffer chunk, DType dtype, float[] out, int pos, int n) {
+    /** Decodes the first n little-endian elements of the chunk (position 0) into out[pos ..). */
+    static void decode(ByteBuffer chunk, DType dtype, float[] out, int pos, int n) {
         switch (dtype) {
             case F32 -> chunk.asFloatBuffer().get(out, pos, n);
             case F16 -> {

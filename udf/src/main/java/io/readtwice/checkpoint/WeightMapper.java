@@ -1,5 +1,7 @@
 package io.readtwice.checkpoint;
 
+import io.readtwice.kernels.MatrixSource;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.MixerKind;
 import io.readtwice.model.ModelConfig;
 import io.readtwice.model.ModelWeights;
@@ -13,7 +15,8 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Turns the tensors of a weights file (model key names, model-spec §1.4 and §10.2) into {@link ModelWeights}.
+ * Turns the tensors of a weights file (model key names, model-spec §1.4 and §10.2) into {@link ModelWeights}:
+ * vectors are read at once, matrices when the model stores them ({@link CheckpointMatrix}).
  * Every required tensor's presence, dtype and shape is checked against the config before the first float array
  * is allocated, so a wrong checkpoint fails in milliseconds with all its problems listed, not after gigabytes of
  * reading.
@@ -25,10 +28,17 @@ final class WeightMapper {
     private final ModelConfig config;
     private final Map<String, StoredTensor> tensors;
     private final Path file;
+    private final WeightPrecision precision;
     /** name → expected shape, in model order. */
     private final Map<String, long[]> expected = new LinkedHashMap<>();
 
     WeightMapper(ModelConfig config, Map<String, StoredTensor> tensors, Path file) {
+        this(config, tensors, file, WeightPrecision.FP32);
+    }
+
+    /** {@code precision}: how the model will store the matrices, which decides the heap it needs. */
+    WeightMapper(ModelConfig config, Map<String, StoredTensor> tensors, Path file, WeightPrecision precision) {
+        this.precision = precision;
         this.config = config;
         this.tensors = tensors;
         this.file = file;
@@ -45,7 +55,7 @@ final class WeightMapper {
             warnings.add(file + ": " + unused.size() + " tensor(s) not used by the model: "
                     + String.join(", ", unused));
         }
-        float[] embedding = read(reader, "transformer.embeddings.word_embeddings.weight");
+        MatrixSource embedding = matrix(reader, "transformer.embeddings.word_embeddings.weight");
         float[] lnF = read(reader, "transformer.ln_f.weight");
         List<ModelWeights.LayerWeights> layers = new ArrayList<>(config.nLayer());
         for (int i = 0; i < config.nLayer(); i++) {
@@ -53,8 +63,8 @@ final class WeightMapper {
             layers.add(new ModelWeights.LayerWeights(
                     read(reader, p + "norm1.weight"),
                     read(reader, p + "norm2.weight"),
-                    read(reader, p + "mlp.fc1.weight"),
-                    read(reader, p + "mlp.fc2.weight"),
+                    matrix(reader, p + "mlp.fc1.weight"),
+                    matrix(reader, p + "mlp.fc2.weight"),
                     readMixer(reader, config.layers().get(i), p + "mixer.")));
         }
         return new ModelWeights(embedding, lnF, List.copyOf(layers));
@@ -63,18 +73,18 @@ final class WeightMapper {
     private ModelWeights.MixerWeights readMixer(TensorReader reader, MixerKind kind, String m) {
         return switch (kind) {
             case BASE_CONV -> new ModelWeights.BaseConvWeights(
-                    read(reader, m + "in_proj.weight"), read(reader, m + "in_proj.bias"),
+                    matrix(reader, m + "in_proj.weight"), read(reader, m + "in_proj.bias"),
                     read(reader, m + "conv.conv.weight"),
-                    read(reader, m + "out_proj.weight"), read(reader, m + "out_proj.bias"));
+                    matrix(reader, m + "out_proj.weight"), read(reader, m + "out_proj.bias"));
             case PREFIX_LINEAR_ATTENTION -> new ModelWeights.PrefixLinearAttentionWeights(
-                    read(reader, m + "proj_q.weight"), read(reader, m + "proj_k.weight"),
-                    read(reader, m + "proj_k_enc.weight"), read(reader, m + "proj_v.weight"),
-                    read(reader, m + "proj_v_enc.weight"), read(reader, m + "out_proj.weight"));
+                    matrix(reader, m + "proj_q.weight"), matrix(reader, m + "proj_k.weight"),
+                    matrix(reader, m + "proj_k_enc.weight"), matrix(reader, m + "proj_v.weight"),
+                    matrix(reader, m + "proj_v_enc.weight"), matrix(reader, m + "out_proj.weight"));
             case LINEAR_ATTENTION -> new ModelWeights.LinearAttentionWeights(
-                    read(reader, m + "proj_q.weight"), read(reader, m + "proj_k.weight"),
-                    read(reader, m + "proj_v.weight"), read(reader, m + "out_proj.weight"));
+                    matrix(reader, m + "proj_q.weight"), matrix(reader, m + "proj_k.weight"),
+                    matrix(reader, m + "proj_v.weight"), matrix(reader, m + "out_proj.weight"));
             case SLIDING_WINDOW_ATTENTION -> new ModelWeights.SlidingWindowWeights(
-                    read(reader, m + "Wqkv.weight"), read(reader, m + "out_proj.weight"));
+                    matrix(reader, m + "Wqkv.weight"), matrix(reader, m + "out_proj.weight"));
         };
     }
 
@@ -145,7 +155,7 @@ final class WeightMapper {
     }
 
     /**
-     * The weights are read into float32 arrays on the heap: refuse, before the first allocation, a model that
+     * The weights end up on the heap in the storage precision: refuse, before the first allocation, a model that
      * cannot fit, with the sizes to fix, instead of an OutOfMemoryError (which would kill a Spark executor). A
      * forged pytorch_model.bin can declare huge tensors over a tiny storage (stride 0); this stops it too.
      */
@@ -153,13 +163,14 @@ final class WeightMapper {
         long bytes = 0;
         try {
             for (long[] shape : expected.values()) {
-                bytes = Math.addExact(bytes, Math.multiplyExact(StoredTensor.numel(shape), Float.BYTES));
+                bytes = Math.addExact(bytes, Math.multiplyExact(StoredTensor.numel(shape), precision.bytes()));
             }
         } catch (ArithmeticException e) {
             bytes = Long.MAX_VALUE;
         }
         if (bytes > maxHeapBytes) {
-            throw new CheckpointException(file + ": the model needs " + gib(bytes) + " of heap as float32 weights, "
+            throw new CheckpointException(file + ": the model needs " + gib(bytes) + " of heap as "
+                    + precision.label() + " weights, "
                     + "but the JVM may use at most " + gib(maxHeapBytes) + "; raise -Xmx (READTWICE_JAVA_OPTS, or "
                     + "spark.executor.memory and spark.driver.memory)");
         }
@@ -193,6 +204,20 @@ final class WeightMapper {
             throw new IllegalStateException("reading undeclared tensor " + name);
         }
         return reader.readFloats(tensors.get(name));
+    }
+
+    /**
+     * A 2-D weight read later, when the backend stores it, straight into its storage precision. Strided views
+     * (possible in pytorch_model.bin) are read now: decoding them row block by row block would walk the whole
+     * view each time.
+     */
+    private MatrixSource matrix(TensorReader reader, String name) {
+        StoredTensor t = tensors.get(name);
+        long[] shape = expected.get(name);
+        int rows = (int) shape[0];
+        int cols = (int) shape[1];
+        return t.isContiguous() ? new CheckpointMatrix(t, rows, cols)
+                : MatrixSource.of(read(reader, name), rows, cols);
     }
 
     private void expect(String name, long... shape) {

@@ -22,10 +22,10 @@ final class BaseConv implements Mixer {
         this.d = config.dModel();
         this.channels = config.baseConv().convChannels(d);
         this.kernel = config.baseConv().kernelSize();
-        this.inProj = backend.matrix(w.inProj(), 2 * channels, d, precision);
+        this.inProj = StoredMatrix.of(backend, w.inProj(), 2 * channels, d, precision);
         this.inBias = w.inBias();
         this.conv = w.conv();
-        this.outProj = backend.matrix(w.outProj(), d, channels, precision);
+        this.outProj = StoredMatrix.of(backend, w.outProj(), d, channels, precision);
         this.outBias = w.outBias();
     }
 

@@ -29,6 +29,8 @@ public final class LanguageModel {
     private final Matrix embedding;
     private final float[] lnF;
     private final Layer[] layers;
+    /** Scratch of finished calls, reused by the next ones instead of a prefill's worth of garbage per call. */
+    private final Workspace.Pool workspaces = new Workspace.Pool();
 
     /** One prenorm block with its weights in the backend's storage. */
     private record Layer(float[] norm1, float[] norm2, Matrix fc1, Matrix fc2, Mixer mixer) {
@@ -40,22 +42,24 @@ public final class LanguageModel {
     }
 
     /**
-     * A model whose weight matrices the backend stores in {@code precision}. The model keeps only the backend's
-     * matrices and the small vectors, so with bf16 the caller's float32 arrays can be dropped afterwards.
+     * A model whose weight matrices the backend stores in {@code precision}, read from the weights' sources one
+     * matrix at a time. The model keeps only the backend's matrices and the small vectors: weights from a
+     * checkpoint or {@link RandomWeights} exist once, in {@code precision}, never as a whole float32 copy.
      */
     public LanguageModel(ModelConfig config, ModelWeights weights, Backend backend, WeightPrecision precision) {
         this.config = config;
         this.backend = backend;
         this.precision = precision;
         this.d = config.dModel();
-        this.embedding = backend.matrix(weights.embedding(), config.paddedVocab(), d, precision);
+        this.embedding = StoredMatrix.of(backend, weights.embedding(), config.paddedVocab(), d, precision);
         this.lnF = weights.lnF();
         int hidden = config.mlpHidden();
         this.layers = new Layer[config.nLayer()];
         for (int i = 0; i < layers.length; i++) {
             LayerWeights lw = weights.layers().get(i);
-            layers[i] = new Layer(lw.norm1(), lw.norm2(), backend.matrix(lw.fc1(), 2 * hidden, d, precision),
-                    backend.matrix(lw.fc2(), d, hidden, precision), mixer(lw.mixer()));
+            layers[i] = new Layer(lw.norm1(), lw.norm2(),
+                    StoredMatrix.of(backend, lw.fc1(), 2 * hidden, d, precision),
+                    StoredMatrix.of(backend, lw.fc2(), d, hidden, precision), mixer(lw.mixer()));
         }
     }
 
@@ -129,20 +133,24 @@ public final class LanguageModel {
         checkTokens(batch.tokens());
         List<SequenceState> states = newStates(batch.sequences());
         int rows = batch.rows();
-        Workspace ws = new Workspace();
-        float[] residual = forward(batch.tokens(), rows, ws, (layer, a, out) ->
-                layers[layer].mixer().prefill(batch, a, layerStates(states, layer), ws, out), observer);
-        for (int s = 0; s < states.size(); s++) {
-            states.get(s).advance(batch.length(s));
+        Workspace ws = workspaces.take();
+        try {
+            float[] residual = forward(batch.tokens(), rows, ws, (layer, a, out) ->
+                    layers[layer].mixer().prefill(batch, a, layerStates(states, layer), ws, out), observer);
+            for (int s = 0; s < states.size(); s++) {
+                states.get(s).advance(batch.length(s));
+            }
+            if (allPositions) {
+                return new Prefill(states, logits(residual, rows));
+            }
+            float[] last = new float[batch.sequences() * d];
+            for (int s = 0; s < batch.sequences(); s++) {
+                System.arraycopy(residual, (batch.seqStart()[s + 1] - 1) * d, last, s * d, d);
+            }
+            return new Prefill(states, logits(last, batch.sequences()));
+        } finally {
+            workspaces.give(ws);
         }
-        if (allPositions) {
-            return new Prefill(states, logits(residual, rows));
-        }
-        float[] last = new float[batch.sequences() * d];
-        for (int s = 0; s < batch.sequences(); s++) {
-            System.arraycopy(residual, (batch.seqStart()[s + 1] - 1) * d, last, s * d, d);
-        }
-        return new Prefill(states, logits(last, batch.sequences()));
     }
 
     /**
@@ -156,13 +164,18 @@ public final class LanguageModel {
         for (int s = 0; s < batch; s++) {
             positions[s] = states.get(s).position();
         }
-        Workspace ws = new Workspace();
-        float[] residual = forward(tokens, batch, ws, (layer, a, out) ->
-                layers[layer].mixer().step(a, positions, layerStates(states, layer), basedDecode, ws, out), null);
-        for (SequenceState state : states) {
-            state.advance(1);
+        Workspace ws = workspaces.take();
+        try {
+            float[] residual = forward(tokens, batch, ws, (layer, a, out) ->
+                    layers[layer].mixer().step(a, positions, layerStates(states, layer), basedDecode, ws, out),
+                    null);
+            for (SequenceState state : states) {
+                state.advance(1);
+            }
+            return logits(residual, batch);
+        } finally {
+            workspaces.give(ws);
         }
-        return logits(residual, batch);
     }
 
     /** What a layer's mixer does to normalised activations in this call (prefill or step). */

@@ -25,8 +25,8 @@ final class PrefixLinearAttention implements Mixer {
         this.attention = new TaylorAttention(backend, config, w.projQ(), w.projK(), w.projV(), w.outProj(),
                 precision);
         this.d = config.dModel();
-        this.projKEnc = backend.matrix(w.projKEnc(), attention.keyWidth(), d, precision);
-        this.projVEnc = backend.matrix(w.projVEnc(), attention.valueWidth(), d, precision);
+        this.projKEnc = StoredMatrix.of(backend, w.projKEnc(), attention.keyWidth(), d, precision);
+        this.projVEnc = StoredMatrix.of(backend, w.projVEnc(), attention.valueWidth(), d, precision);
         this.encLength = config.linearAttention().encLength();
         this.useMask = config.linearAttention().useMask();
     }

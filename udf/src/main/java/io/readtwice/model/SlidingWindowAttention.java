@@ -17,8 +17,8 @@ final class SlidingWindowAttention implements Mixer {
     SlidingWindowAttention(Backend backend, ModelConfig config, SlidingWindowWeights w, WeightPrecision precision) {
         this.backend = backend;
         this.d = config.dModel();
-        this.wqkv = backend.matrix(w.wqkv(), 3 * d, d, precision);
-        this.outProj = backend.matrix(w.outProj(), d, d, precision);
+        this.wqkv = StoredMatrix.of(backend, w.wqkv(), 3 * d, d, precision);
+        this.outProj = StoredMatrix.of(backend, w.outProj(), d, d, precision);
         ModelConfig.SlidingWindowConfig c = config.slidingWindow();
         this.dims = new WindowDims(c.numHeads(), c.headDim(), c.windowBack(), c.rotaryBase());
     }

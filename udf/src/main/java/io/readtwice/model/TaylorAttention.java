@@ -3,6 +3,7 @@ package io.readtwice.model;
 import io.readtwice.kernels.Backend;
 import io.readtwice.kernels.LinearAttentionDims;
 import io.readtwice.kernels.Matrix;
+import io.readtwice.kernels.MatrixSource;
 import io.readtwice.kernels.WeightPrecision;
 
 /**
@@ -18,16 +19,16 @@ final class TaylorAttention {
     private final Matrix projV;
     private final Matrix outProj;
 
-    TaylorAttention(Backend backend, ModelConfig config, float[] projQ, float[] projK, float[] projV,
-                    float[] outProj, WeightPrecision precision) {
+    TaylorAttention(Backend backend, ModelConfig config, MatrixSource projQ, MatrixSource projK,
+                    MatrixSource projV, MatrixSource outProj, WeightPrecision precision) {
         this.backend = backend;
         this.d = config.dModel();
         ModelConfig.LinearAttentionConfig c = config.linearAttention();
         this.dims = new LinearAttentionDims(c.numHeads(), c.featureDim(), c.headDim(), c.eps());
-        this.projQ = backend.matrix(projQ, keyWidth(), d, precision);
-        this.projK = backend.matrix(projK, keyWidth(), d, precision);
-        this.projV = backend.matrix(projV, valueWidth(), d, precision);
-        this.outProj = backend.matrix(outProj, d, valueWidth(), precision);
+        this.projQ = StoredMatrix.of(backend, projQ, keyWidth(), d, precision);
+        this.projK = StoredMatrix.of(backend, projK, keyWidth(), d, precision);
+        this.projV = StoredMatrix.of(backend, projV, valueWidth(), d, precision);
+        this.outProj = StoredMatrix.of(backend, outProj, d, valueWidth(), precision);
     }
 
     /** H·F: width of a row of q, k and k_enc. */

@@ -8,6 +8,7 @@ import io.readtwice.generate.JrtPadding;
 import io.readtwice.kernels.Backend;
 import io.readtwice.kernels.CpuBackend;
 import io.readtwice.kernels.DeviceOutOfMemory;
+import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.kernels.gpu.GpuProbe;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.model.LanguageModel;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -281,8 +283,12 @@ class AnswererTest {
         assertSame(first.model(), again.model());
         assertFalse(again.loadedNow());
         ModelHolder.Acquired twoThreads = ModelHolder.acquire(GoldenData.model("tiny-gpt2-jrt"), ModelHolder.CPU, 2);
-        assertFalse(twoThreads.loadedNow(), "the weights are shared; only the backend differs");
         assertEquals(ModelHolder.CPU, first.backend());
+        assertNotSame(first.model(), twoThreads.model());
+        ModelHolder.Acquired bf16 = ModelHolder.acquire(GoldenData.model("tiny-gpt2-jrt"), ModelHolder.CPU, 1,
+                WeightPrecision.BF16);
+        assertTrue(bf16.loadedNow(), "a precision is a model of its own");
+        assertEquals(WeightPrecision.BF16, bf16.model().precision());
         assertThrows(IllegalArgumentException.class,
                 () -> ModelHolder.acquire(GoldenData.model("tiny-gpt2-jrt"), "tpu", 1));
         if (!GpuProbe.available()) {

@@ -250,7 +250,7 @@ class CheckpointFuzzTest {
                 weights), weights);
         mapper.checkHeap(Runtime.getRuntime().maxMemory());
         CheckpointException e = assertThrows(CheckpointException.class, () -> mapper.checkHeap(1 << 20));
-        assertTrue(e.getMessage().contains("of heap as float32 weights") && e.getMessage().contains("-Xmx"),
+        assertTrue(e.getMessage().contains("of heap as fp32 weights") && e.getMessage().contains("-Xmx"),
                 e.getMessage());
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.readtwice.kernels.MatrixSource;
 import io.readtwice.model.ModelWeights;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,7 +55,8 @@ class CheckpointLoaderTest {
             assertArrayEquals(a.get(i), b.get(i), "array " + i);
         }
         int d = st.config().dModel();
-        assertEquals((long) st.config().paddedVocab() * d, st.weights().embedding().length);
+        assertEquals(st.config().paddedVocab(), st.weights().embedding().rows());
+        assertEquals(d, st.weights().embedding().cols());
         assertEquals(st.config().nLayer(), st.weights().layers().size());
         for (int i = 0; i < st.config().nLayer(); i++) {
             ModelWeights.MixerWeights mixer = st.weights().layers().get(i).mixer();
@@ -81,7 +83,9 @@ class CheckpointLoaderTest {
             ModelCheckpoint m = CheckpointLoader.load(dir, format);
             int d = m.config().dModel();
             assertEquals(d, expected.size());
-            float[] row = Arrays.copyOfRange(m.weights().embedding(), last * d, (last + 1) * d);
+            float[] row = new float[d + 2];
+            m.weights().embedding().read(last, last + 1, row, 2);  // a single row, at an offset
+            row = Arrays.copyOfRange(row, 2, d + 2);
             for (int j = 0; j < d; j++) {
                 assertEquals((float) expected.get(j).asDouble(), row[j], format + " element " + j);
             }
@@ -236,20 +240,24 @@ class CheckpointLoaderTest {
     }
 
     private static List<float[]> flatten(ModelWeights w) {
-        java.util.ArrayList<float[]> out = new java.util.ArrayList<>(List.of(w.embedding(), w.lnF()));
+        java.util.ArrayList<float[]> out = new java.util.ArrayList<>(List.of(w.embedding().toArray(), w.lnF()));
         for (ModelWeights.LayerWeights l : w.layers()) {
-            out.addAll(List.of(l.norm1(), l.norm2(), l.fc1(), l.fc2()));
+            out.addAll(List.of(l.norm1(), l.norm2(), l.fc1().toArray(), l.fc2().toArray()));
             ModelWeights.MixerWeights mixer = l.mixer();
             if (mixer instanceof ModelWeights.BaseConvWeights m) {
-                out.addAll(List.of(m.inProj(), m.inBias(), m.conv(), m.outProj(), m.outBias()));
+                out.addAll(List.of(m.inProj().toArray(), m.inBias(), m.conv(), m.outProj().toArray(), m.outBias()));
             } else if (mixer instanceof ModelWeights.PrefixLinearAttentionWeights m) {
-                out.addAll(List.of(m.projQ(), m.projK(), m.projKEnc(), m.projV(), m.projVEnc(), m.outProj()));
+                out.addAll(arrays(m.projQ(), m.projK(), m.projKEnc(), m.projV(), m.projVEnc(), m.outProj()));
             } else if (mixer instanceof ModelWeights.LinearAttentionWeights m) {
-                out.addAll(List.of(m.projQ(), m.projK(), m.projV(), m.outProj()));
+                out.addAll(arrays(m.projQ(), m.projK(), m.projV(), m.outProj()));
             } else if (mixer instanceof ModelWeights.SlidingWindowWeights m) {
-                out.addAll(List.of(m.wqkv(), m.outProj()));
+                out.addAll(arrays(m.wqkv(), m.outProj()));
             }
         }
         return out;
+    }
+
+    private static List<float[]> arrays(MatrixSource... sources) {
+        return java.util.Arrays.stream(sources).map(MatrixSource::toArray).toList();
     }
 }

@@ -10,6 +10,7 @@ import io.readtwice.testing.GoldenData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -94,18 +95,22 @@ class GoldenParityTest {
         }
     }
 
-    /** bfloat16 storage is exact for a checkpoint stored in bfloat16, so the reference must still be met. */
-    @org.junit.jupiter.api.Test
-    void bfloat16StorageOfABfloat16CheckpointMatchesTheReference() {
-        String name = "tiny-gpt2-based";
-        ModelCheckpoint checkpoint = CheckpointLoader.load(GoldenData.model(name), WeightsFormat.SAFETENSORS);
-        LanguageModel model = new LanguageModel(checkpoint.config(), checkpoint.weights(), BACKEND,
-                WeightPrecision.BF16);
-        assertEquals(WeightPrecision.BF16, model.precision());
+    /**
+     * 16-bit storage is exact for a checkpoint stored in that format (bfloat16 Based, float16 JRT-RNN), so the
+     * reference must still be met; the matrices are read from the file straight into 16-bit storage.
+     */
+    @ParameterizedTest(name = "{0} as {1}")
+    @CsvSource({"tiny-gpt2-based, BF16", "tiny-gpt2-jrt, FP16"})
+    void halfPrecisionStorageOfAHalfPrecisionCheckpointMatchesTheReference(String name, WeightPrecision precision) {
+        ModelCheckpoint checkpoint = CheckpointLoader.load(GoldenData.model(name), WeightsFormat.SAFETENSORS,
+                precision);
+        LanguageModel model = new LanguageModel(checkpoint.config(), checkpoint.weights(), BACKEND, precision);
+        assertEquals(precision, model.precision());
         for (JsonNode c : GoldenData.cases(name).get("cases")) {
             JsonNode g = c.get("generation");
-            checkSteps(model, name + "/" + c.get("name").asText() + " bf16", c, BasedDecode.REFERENCE,
-                    GoldenData.ints(g.get("new_tokens")), g.get("step_logits"), g.get("step_logits_compact"), true);
+            checkSteps(model, name + "/" + c.get("name").asText() + " " + precision.label(), c,
+                    BasedDecode.REFERENCE, GoldenData.ints(g.get("new_tokens")), g.get("step_logits"),
+                    g.get("step_logits_compact"), true);
         }
     }
 

@@ -15,9 +15,9 @@ public final class Gemm {
     private static final BLAS BLAS_INSTANCE = BLAS.getInstance();
     /** Up to this many rows (a decode batch), products stream w once instead of going to BLAS. */
     static final int SKINNY_ROWS = 16;
-    /** bfloat16 weight rows widened at a time: a block stays in L2 (skinny) or is worth a BLAS call. */
-    private static final int BF16_BLOCK_SKINNY = 16;
-    private static final int BF16_BLOCK_GEMM = 128;
+    /** 16-bit weight rows widened at a time: a block stays in L2 (skinny) or is worth a BLAS call. */
+    private static final int HALF_BLOCK_SKINNY = 16;
+    private static final int HALF_BLOCK_GEMM = 128;
 
     private Gemm() {
     }
@@ -43,10 +43,10 @@ public final class Gemm {
             float[] xs = xStride == in ? x : SkinnyGemm.pad(x, xOffset, rows, in);
             int xOff = xStride == in ? xOffset : 0;
             product(xs, xOff, xStride, rows, in, f.values(), from, from, to - from, out, bias, y, yOffset);
-        } else if (w instanceof Bf16Matrix b) {
+        } else if (w instanceof HalfMatrix b) {
             // Weights widen block by block with their columns split (even, then odd); x is split to match once.
-            float[] xs = Bf16Matrix.split(x, xOffset, rows, in, xStride);
-            int block = Math.min(to - from, skinny(rows) ? BF16_BLOCK_SKINNY : BF16_BLOCK_GEMM);
+            float[] xs = HalfMatrix.split(x, xOffset, rows, in, xStride);
+            int block = Math.min(to - from, skinny(rows) ? HALF_BLOCK_SKINNY : HALF_BLOCK_GEMM);
             float[] widened = new float[block * in];
             for (int o = from; o < to; o += block) {
                 int n = Math.min(block, to - o);

@@ -49,6 +49,38 @@ final class SimdOps {
         }
     }
 
+    /**
+     * Widens n ints, each two binary16 values (low half: even column), like {@link #widenBf16Pairs}: per lane, the
+     * exponent and mantissa bits move into float32's places and a multiply by 2^112 rebiases the exponent (exact
+     * for normals and subnormals); infinities and NaNs, whose exponent is all ones, are blended in apart.
+     */
+    static void widenF16Pairs(int[] pairs, int off, float[] dst, int evenOff, int oddOff, int n) {
+        int step = INTS.length();
+        int bound = INTS.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += step) {
+            IntVector v = IntVector.fromArray(INTS, pairs, off + i);
+            widenF16(v.lanewise(VectorOperators.AND, 0xFFFF)).intoArray(dst, evenOff + i);
+            widenF16(v.lanewise(VectorOperators.LSHR, 16)).intoArray(dst, oddOff + i);
+        }
+        for (; i < n; i++) {
+            int pair = pairs[off + i];
+            dst[evenOff + i] = F16Matrix.toFloat((short) pair);
+            dst[oddOff + i] = F16Matrix.toFloat((short) (pair >>> 16));
+        }
+    }
+
+    /** Lanes holding one binary16 pattern each (upper 16 bits zero) as float32. */
+    private static FloatVector widenF16(IntVector half) {
+        IntVector sign = half.lanewise(VectorOperators.AND, 0x8000).lanewise(VectorOperators.LSHL, 16);
+        IntVector magnitude = half.lanewise(VectorOperators.AND, 0x7FFF);
+        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+        IntVector finite = shifted.reinterpretAsFloats().mul(F16Matrix.REBIAS).reinterpretAsInts();
+        IntVector special = shifted.add(0x70000000);
+        IntVector bits = finite.blend(special, magnitude.compare(VectorOperators.GE, 0x7C00));
+        return bits.lanewise(VectorOperators.OR, sign).reinterpretAsFloats();
+    }
+
     static float sum(float[] x, int off, int n) {
         int step = SPECIES.length();
         int bound = SPECIES.loopBound(n);
