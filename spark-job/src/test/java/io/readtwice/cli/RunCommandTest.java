@@ -15,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The run and demo commands through the command line, each with its own local Spark session. */
 class RunCommandTest {
-    /** Just under the measured accuracy of the bundled JRT-RNN on the demo sample (README, results table). */
-    private static final double DEMO_CONTAINS_FLOOR = 0.0;
+    /** Just under the bundled JRT-RNN's measured accuracy on the demo sample: 300/300 (README, "A model that answers"). */
+    private static final double DEMO_CONTAINS_FLOOR = 0.97;
 
     @TempDir
     Path tmp;
