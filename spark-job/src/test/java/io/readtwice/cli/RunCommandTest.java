@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The run and demo commands through the command line, each with its own local Spark session. */
 class RunCommandTest {
-    /** Just under the bundled JRT-RNN's measured accuracy on the demo sample: 300/300 (README, "A model that answers"). */
+    /** Just under the bundled JRT-RNN's measured accuracy on the demo sample: 300/300 (README results table). */
     private static final double DEMO_CONTAINS_FLOOR = 0.97;
 
     @TempDir
