@@ -70,6 +70,14 @@ def taylor_scores(q, k):
     return 1 + s + 0.5 * s * s
 
 
+def causal_taylor(q, k, v):
+    """Numerator [B, T, H, hd] and denominator [B, T, H, 1] of causal Taylor attention: sums over keys j <= t."""
+    t = q.shape[1]
+    causal = torch.ones(t, t, dtype=torch.bool, device=q.device).tril()
+    scores = taylor_scores(q, k).masked_fill(~causal, 0.0)
+    return torch.einsum("bhtj,bjhe->bthe", scores, v), scores.sum(-1).transpose(1, 2).unsqueeze(-1)
+
+
 class PrefixLinearAttention(nn.Module):
     """JRT-RNN's mixer (spec §4.4): causal Taylor attention plus a non-causal encoder over the first M tokens."""
 
@@ -96,11 +104,10 @@ class PrefixLinearAttention(nn.Module):
             # The reference zeroes pad keys before the feature map; phi(0) = e0 still counts them (spec §4.3).
             k = k * key_mask[:, :, None, None]
             k_enc = k_enc * key_mask[:, :m, None, None]
-        causal = torch.ones(t, t, dtype=torch.bool, device=a.device).tril()
-        scores = taylor_scores(q, k).masked_fill(~causal, 0.0)
-        enc_scores = taylor_scores(q, k_enc)
-        num = torch.einsum("bhtj,bjhe->bthe", scores, v) + torch.einsum("bhtj,bjhe->bthe", enc_scores, v_enc)
-        den = (scores.sum(-1) + enc_scores.sum(-1)).transpose(1, 2).unsqueeze(-1)
+        num, den = causal_taylor(q, k, v)
+        enc_scores = taylor_scores(q, k_enc)  # every query sees the whole encoder prefix
+        num = num + torch.einsum("bhtj,bjhe->bthe", enc_scores, v_enc)
+        den = den + enc_scores.sum(-1).transpose(1, 2).unsqueeze(-1)
         return self.out_proj((num / (den + 1e-12)).reshape(b, t, h * hd))
 
 
@@ -121,10 +128,7 @@ class LinearAttention(nn.Module):
         q = self.proj_q(a).view(b, t, h, f)
         k = self.proj_k(a).view(b, t, h, f)
         v = self.proj_v(a).view(b, t, h, hd)
-        causal = torch.ones(t, t, dtype=torch.bool, device=a.device).tril()
-        scores = taylor_scores(q, k).masked_fill(~causal, 0.0)
-        num = torch.einsum("bhtj,bjhe->bthe", scores, v)
-        den = scores.sum(-1).transpose(1, 2).unsqueeze(-1)
+        num, den = causal_taylor(q, k, v)
         return self.out_proj((num / (den + 1e-12)).reshape(b, t, h * hd))
 
 
