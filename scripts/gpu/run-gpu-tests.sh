@@ -5,7 +5,9 @@
 #   2. tests with the JUnit console launcher, JUnit XML reports:
 #      - kernels: every test in io.readtwice.kernels.gpu (the @Tag("gpu") parity tests, GEMM included, plus the
 #        artifact, probe, arena and plan tests);
-#      - udf: the @Tag("gpu") tests (GpuGoldenParityTest: the golden models on the GPU backend vs the CPU engine);
+#      - udf: the @Tag("gpu") tests (GpuGoldenParityTest: the golden models on the GPU backend vs the CPU engine;
+#        only the models golden.tgz holds, passed as -Dreadtwice.gpu.golden: by default tiny-a, tiny-b and
+#        tiny-based-a, the full-vocabulary ones stay home for the 64 MiB carry limit, see prepare-bundle.sh);
 #   3. the mixer benchmark, io.readtwice.kernels.gpu.MixerBenchmark (paper shapes; BENCH_LENGTHS=2048,4096 to override);
 #   4. the model benchmark, `readtwice bench --backend gpu --json` at BENCH_SHAPES (default jrt-360m jrt-1b), batch
 #      BENCH_BATCH (16), prompt tokens BENCH_PROMPT_TOKENS (2048,8192,32768), each shape under BENCH_TIMEOUT seconds
@@ -33,8 +35,10 @@ tar -C "$work" -xzf "$bundle/runtime.tgz"
 mkdir -p "$work/shared" "$work/tmp"
 tar -C "$work/shared" -xzf "$bundle/golden.tgz"
 java="$work/runtime/bin/java"
+golden="$(cd "$work/shared/golden" && ls -d -- */ | tr -d / | paste -sd, -)"
 # JCuda unpacks its native library into java.io.tmpdir under a fixed name: give this run its own.
-jvm=(-Djava.io.tmpdir="$work/tmp" -Dreadtwice.shared="$work/shared" --add-modules jdk.incubator.vector)
+jvm=(-Djava.io.tmpdir="$work/tmp" -Dreadtwice.shared="$work/shared" -Dreadtwice.gpu.golden="$golden"
+     --add-modules jdk.incubator.vector)
 classpath="$(ls "$bundle"/lib/*.jar | paste -sd: -)"
 gpu_present=false
 nvidia-smi -L >/dev/null 2>&1 && gpu_present=true
@@ -47,6 +51,7 @@ nvidia-smi -L >/dev/null 2>&1 && gpu_present=true
     echo "no nvidia-smi"
   fi
   "$java" -version 2>&1 | head -1
+  echo "golden models (GpuGoldenParityTest): $golden"
 } >"$summary"
 
 # run_tests NAME TEST-JAR FILTER...: one console-launcher run, appended to tests.log
