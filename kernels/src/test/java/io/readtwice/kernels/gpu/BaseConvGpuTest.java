@@ -1,10 +1,7 @@
 package io.readtwice.kernels.gpu;
 
 import io.readtwice.kernels.CpuBackend;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -17,31 +14,13 @@ import static io.readtwice.kernels.gpu.GpuParity.assertStateClose;
  * base_conv.cu against the CPU engine (BaseConvKernel): sequences shorter than the kernel, an empty one, a channel
  * count that is not a multiple of the block, then decode steps.
  */
-@Tag("gpu")
-class BaseConvGpuTest {
-    private static CudaContext context;
-    private static BaseConvGpu gpu;
+class BaseConvGpuTest extends GpuKernelTest {
+    private BaseConvGpu gpu;
     private final CpuBackend cpu = new CpuBackend(2);
 
-    @BeforeAll
-    static void open() {
-        if (GpuProbe.available()) {
-            context = CudaContext.open(0);
-            gpu = new BaseConvGpu(context);
-        }
-    }
-
-    /** Per test, so that each one is reported as skipped with the reason. */
     @BeforeEach
-    void needsGpu() {
-        GpuParity.assumeGpu();
-    }
-
-    @AfterAll
-    static void close() {
-        if (context != null) {
-            context.close();
-        }
+    void launcher() {
+        gpu = new BaseConvGpu(context);
     }
 
     @ParameterizedTest

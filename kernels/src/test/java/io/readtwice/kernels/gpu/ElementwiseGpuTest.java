@@ -3,10 +3,7 @@ package io.readtwice.kernels.gpu;
 import io.readtwice.kernels.CpuBackend;
 import io.readtwice.kernels.Matrix;
 import io.readtwice.kernels.WeightPrecision;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -16,31 +13,13 @@ import static io.readtwice.kernels.gpu.GpuParity.assertActivationsClose;
 import static io.readtwice.kernels.gpu.GpuParity.assertStateClose;
 
 /** elementwise.cu against CpuBackend's embed, addInPlace + rmsNorm, and swiGlu. */
-@Tag("gpu")
-class ElementwiseGpuTest {
-    private static CudaContext context;
-    private static ElementwiseGpu gpu;
+class ElementwiseGpuTest extends GpuKernelTest {
+    private ElementwiseGpu gpu;
     private final CpuBackend cpu = new CpuBackend(2);
 
-    @BeforeAll
-    static void open() {
-        if (GpuProbe.available()) {
-            context = CudaContext.open(0);
-            gpu = new ElementwiseGpu(context);
-        }
-    }
-
-    /** Per test, so that each one is reported as skipped with the reason. */
     @BeforeEach
-    void needsGpu() {
-        GpuParity.assumeGpu();
-    }
-
-    @AfterAll
-    static void close() {
-        if (context != null) {
-            context.close();
-        }
+    void launcher() {
+        gpu = new ElementwiseGpu(context);
     }
 
     @ParameterizedTest

@@ -2,10 +2,7 @@ package io.readtwice.kernels.gpu;
 
 import io.readtwice.kernels.CpuBackend;
 import io.readtwice.kernels.LinearAttentionDims;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,31 +20,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * batches of several sequences whose lengths are not multiples of the 64-token chunk, with and without masked keys,
  * then decode steps (kv weight 1, and 2 for Based's reference quirk) continuing from the prefill state.
  */
-@Tag("gpu")
-class LinearAttentionGpuTest {
-    private static CudaContext context;
-    private static LinearAttentionGpu gpu;
+class LinearAttentionGpuTest extends GpuKernelTest {
+    private LinearAttentionGpu gpu;
     private final CpuBackend cpu = new CpuBackend(2);
 
-    @BeforeAll
-    static void open() {
-        if (GpuProbe.available()) {
-            context = CudaContext.open(0);
-            gpu = new LinearAttentionGpu(context);
-        }
-    }
-
-    /** Per test, so that each one is reported as skipped with the reason. */
     @BeforeEach
-    void needsGpu() {
-        GpuParity.assumeGpu();
-    }
-
-    @AfterAll
-    static void close() {
-        if (context != null) {
-            context.close();
-        }
+    void launcher() {
+        gpu = new LinearAttentionGpu(context);
     }
 
     static Stream<Arguments> cases() {

@@ -2,10 +2,7 @@ package io.readtwice.kernels.gpu;
 
 import io.readtwice.kernels.CpuBackend;
 import io.readtwice.kernels.WindowDims;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,31 +17,13 @@ import static io.readtwice.kernels.gpu.GpuParity.assertStateClose;
  * sliding_window.cu against the CPU engine (SlidingWindowKernel): windows shorter and longer than the sequences,
  * lengths across the 32-query tiles, positions past 129 for rotary, then ring-buffer decode steps.
  */
-@Tag("gpu")
-class SlidingWindowGpuTest {
-    private static CudaContext context;
-    private static SlidingWindowGpu gpu;
+class SlidingWindowGpuTest extends GpuKernelTest {
+    private SlidingWindowGpu gpu;
     private final CpuBackend cpu = new CpuBackend(2);
 
-    @BeforeAll
-    static void open() {
-        if (GpuProbe.available()) {
-            context = CudaContext.open(0);
-            gpu = new SlidingWindowGpu(context);
-        }
-    }
-
-    /** Per test, so that each one is reported as skipped with the reason. */
     @BeforeEach
-    void needsGpu() {
-        GpuParity.assumeGpu();
-    }
-
-    @AfterAll
-    static void close() {
-        if (context != null) {
-            context.close();
-        }
+    void launcher() {
+        gpu = new SlidingWindowGpu(context);
     }
 
     static Stream<Arguments> cases() {

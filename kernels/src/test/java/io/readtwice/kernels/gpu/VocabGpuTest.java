@@ -1,9 +1,6 @@
 package io.readtwice.kernels.gpu;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -15,30 +12,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * vocab.cu against the rule of udf's LogitsRow (restated here: the kernels module does not see udf): argmax is the
  * first index of the largest logit, log Σ exp is taken around the row max in double.
  */
-@Tag("gpu")
-class VocabGpuTest {
-    private static CudaContext context;
-    private static VocabGpu gpu;
+class VocabGpuTest extends GpuKernelTest {
+    private VocabGpu gpu;
 
-    @BeforeAll
-    static void open() {
-        if (GpuProbe.available()) {
-            context = CudaContext.open(0);
-            gpu = new VocabGpu(context);
-        }
-    }
-
-    /** Per test, so that each one is reported as skipped with the reason. */
     @BeforeEach
-    void needsGpu() {
-        GpuParity.assumeGpu();
-    }
-
-    @AfterAll
-    static void close() {
-        if (context != null) {
-            context.close();
-        }
+    void launcher() {
+        gpu = new VocabGpu(context);
     }
 
     @ParameterizedTest
