@@ -34,8 +34,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * tiny-based-a): the two full-vocabulary models (tiny-gpt2-jrt, tiny-gpt2-based, 50257 tokens padded to 50264) are
  * about 13 MB of the carry, and checkout plus bundle must stay within the machine's 64 MiB (docs/gpu.md). The vocab
  * kernel at that full width (50264 columns, argmax tie, log Σ exp, log-softmax, f32 and bf16) is covered by the
- * kernels module's VocabGpuTest; the tied lm_head GEMM at that width is not covered on the lent machine then
- * (GemmGpuTest's widest N is 520). {@code GPU_GOLDEN="tiny-a tiny-gpt2-based" scripts/gpu/prepare-bundle.sh}
+ * kernels module's VocabGpuTest, and the tied lm_head GEMM at that width by GemmGpuTest. {@code GPU_GOLDEN="tiny-a tiny-gpt2-based" scripts/gpu/prepare-bundle.sh}
  * carries another choice when there is room.
  */
 @Tag("gpu")

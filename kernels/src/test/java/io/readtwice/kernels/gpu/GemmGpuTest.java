@@ -41,7 +41,10 @@ class GemmGpuTest {
     @Test
     void linearWithBiasMatchesTheReferenceOnRaggedShapesAndSeveralStagedBlocks() {
         Random random = new Random(1);
-        int[][] shapes = {{1, 8, 8}, {37, 200, 72}, {300, 520, 1024}, {2 * GpuBackend.ROWS_PER_BLOCK + 37, 136, 64}};
+        // The last is the tied lm_head over the padded GPT-2 vocabulary (50264 = 392 tiles of 128 + 88 columns): the
+        // full-vocabulary golden models that would cover it do not fit the GPU run's carry (docs/gpu.md).
+        int[][] shapes = {{1, 8, 8}, {37, 200, 72}, {300, 520, 1024}, {2 * GpuBackend.ROWS_PER_BLOCK + 37, 136, 64},
+                {3, 50264, 64}};
         for (int[] shape : shapes) {
             int m = shape[0];
             int n = shape[1];
