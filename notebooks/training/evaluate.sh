@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's results table: `contains` accuracy of the bundled (or given) models on held-out synthetic documents
 # with 1, 2 and 4 records, answered by the Spark job itself (bin/readtwice run --task fda), not by PyTorch.
-#   notebooks/training/evaluate.sh [JRT_MODEL_DIR BASED_MODEL_DIR]   (default: the models bundled for the demo)
+#   notebooks/training/evaluate.sh [JRT_MODEL_DIR [BASED_MODEL_DIR]]
+# JRT default: the model bundled for the demo; the Based rows need a Based model folder (train.py --arch based).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -9,7 +10,7 @@ python="${READTWICE_PYTHON:-/usr/bin/python3}"
 work="$(mktemp -d -t readtwice-eval-XXXXXX)"
 demo="$repo/spark-job/src/main/resources/io/readtwice/demo"
 jrt="${1:-$demo/jrt-recall}"
-based="${2:-$demo/based-recall}"
+based="${2:-}"
 rows="${ROWS:-300}"
 
 for records in 1 2 4; do
@@ -27,7 +28,9 @@ accuracy() {  # model strategy records -> contains accuracy in percent, from the
 
 echo "| model (prompt) | 1 record | 2 records | 4 records |"
 echo "|---|---|---|---|"
-for spec in "JRT-RNN (default)|$jrt|default" "Based (default)|$based|default" "Based (twice, JRT-Prompt)|$based|twice"; do
+specs=("JRT-RNN (default)|$jrt|default")
+[[ -n "$based" ]] && specs+=("Based (default)|$based|default" "Based (twice, JRT-Prompt)|$based|twice")
+for spec in "${specs[@]}"; do
   IFS='|' read -r name dir strategy <<<"$spec"
   printf '| %s |' "$name"
   for records in 1 2 4; do printf ' %s%% |' "$(accuracy "$dir" "$strategy" "$records")"; done
