@@ -17,7 +17,7 @@ public final class Gemm {
     static final int SKINNY_ROWS = 16;
     /** 16-bit weight rows widened at a time: a block stays in L2 (skinny) or is worth a BLAS call. */
     private static final int HALF_BLOCK_SKINNY = 16;
-    private static final int HALF_BLOCK_GEMM = 128;
+    private static final int HALF_BLOCK_GEMM = 512;
 
     private Gemm() {
     }
