@@ -2,6 +2,7 @@ package io.readtwice.job;
 
 import io.readtwice.answer.AnswerSettings;
 import io.readtwice.answer.ModelHolder;
+import io.readtwice.kernels.gpu.GpuProbe;
 import io.readtwice.checkpoint.CheckpointException;
 import io.readtwice.model.ModelConfig;
 import org.apache.spark.sql.Dataset;
@@ -101,8 +102,8 @@ public final class ReadTwice {
         options.validated();
         // On a local master the executors are this JVM: a missing GPU is known now, not after four task failures.
         if (ModelHolder.GPU.equals(options.backend()) && spark.sparkContext().isLocal()
-                && !io.readtwice.kernels.gpu.GpuProbe.available()) {
-            throw new ReadTwiceException("--backend gpu: " + io.readtwice.kernels.gpu.GpuProbe.description()
+                && !GpuProbe.available()) {
+            throw new ReadTwiceException("--backend gpu: " + GpuProbe.description()
                     + "; use --backend cpu, or auto to fall back to the CPU");
         }
         ModelSource model = ModelSource.of(options.model(), spark.sparkContext().hadoopConfiguration());

@@ -10,6 +10,10 @@ import io.readtwice.kernels.CpuBackend;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.SequenceState;
+import io.readtwice.prompt.PromptBuilder;
+import io.readtwice.prompt.PromptFields;
+import io.readtwice.prompt.PromptOptions;
+import io.readtwice.prompt.Task;
 import io.readtwice.text.Gpt2Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +28,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,8 +68,7 @@ class BundledModelsTest {
         ArrayNode cases = request.putArray("cases");
         List<float[]> javaRows = new ArrayList<>();
         List<int[]> javaTokens = new ArrayList<>();
-        for (String prompt : samplePrompts()) {
-            int[] ids = Gpt2Tokenizer.shared().encode(prompt);
+        for (int[] ids : samplePrompts()) {
             int pads = Math.max(0, enc - ids.length);
             int[] fed = new int[pads + ids.length];
             Arrays.fill(fed, 0, pads, 220);
@@ -132,17 +136,17 @@ class BundledModelsTest {
         assertTrue(r.output().contains("OK"), r.output());
     }
 
-    /** The FDA default prompts of the first recall sample rows. */
-    private static List<String> samplePrompts() throws Exception {
+    /** The job's FDA default prompts (token ids) of the first recall sample rows. */
+    private static List<int[]> samplePrompts() throws Exception {
         ObjectMapper json = new ObjectMapper();
-        List<String> prompts = new ArrayList<>();
+        PromptBuilder fda = PromptBuilder.create(PromptOptions.defaults().withTask(Task.FDA));
+        List<int[]> prompts = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(
                 DemoModel.resource("recall-sample.jsonl"), StandardCharsets.UTF_8))) {
             for (String line = r.readLine(); line != null && prompts.size() < PROMPTS; line = r.readLine()) {
                 JsonNode row = json.readTree(line);
-                String key = row.get("question").asText();
-                prompts.add(row.get("context").asText() + " " + Character.toUpperCase(key.charAt(0))
-                        + key.substring(1) + ":");
+                prompts.add(fda.build(Map.of(PromptFields.CONTEXT, row.get("context").asText(),
+                        PromptFields.QUESTION, row.get("question").asText()), List.of()).ids());
             }
         }
         return prompts;

@@ -30,8 +30,23 @@ final class PythonTorch {
         return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
     }
 
+    /** Why torch cannot be used (null: it can), found once per JVM: starting python and torch takes seconds. */
+    private static String missing;
+    private static boolean probed;
+
     /** Skips (or, on CI, fails) unless the interpreter imports torch. */
-    static void assume() {
+    static synchronized void assume() {
+        if (!probed) {
+            missing = probe();
+            probed = true;
+        }
+        if (missing != null && "true".equals(System.getenv("CI"))) {
+            throw new AssertionError("CI installs python3-torch, yet " + missing);
+        }
+        Assumptions.assumeTrue(missing == null, missing);
+    }
+
+    private static String probe() {
         String why = null;
         try {
             Result r = run(List.of("-c", "import torch"), 120);
@@ -41,10 +56,7 @@ final class PythonTorch {
         } catch (IOException e) {
             why = "no " + interpreter() + ": " + e.getMessage();
         }
-        if (why != null && "true".equals(System.getenv("CI"))) {
-            throw new AssertionError("CI installs python3-torch, yet " + why);
-        }
-        Assumptions.assumeTrue(why == null, why);
+        return why;
     }
 
     record Result(int exit, String output) {

@@ -46,16 +46,8 @@ public final class Bf16Matrix extends HalfMatrix {
     }
 
     @Override
-    void widenPairs(int off, float[] dst, int evenOff, int oddOff, int n) {
-        if (VectorOps.SIMD) {
-            SimdOps.widenBf16Pairs(pairs, off, dst, evenOff, oddOff, n);
-            return;
-        }
-        for (int k = 0; k < n; k++) {
-            int pair = pairs[off + k];
-            dst[evenOff + k] = Float.intBitsToFloat(pair << 16);
-            dst[oddOff + k] = Float.intBitsToFloat(pair & 0xFFFF0000);
-        }
+    void widenPairsSimd(int off, float[] dst, int evenOff, int oddOff, int n) {
+        SimdOps.widenBf16Pairs(pairs, off, dst, evenOff, oddOff, n);
     }
 
     @Override

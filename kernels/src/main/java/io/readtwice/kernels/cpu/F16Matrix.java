@@ -65,16 +65,8 @@ public final class F16Matrix extends HalfMatrix {
     }
 
     @Override
-    void widenPairs(int off, float[] dst, int evenOff, int oddOff, int n) {
-        if (VectorOps.SIMD) {
-            SimdOps.widenF16Pairs(pairs, off, dst, evenOff, oddOff, n);
-            return;
-        }
-        for (int k = 0; k < n; k++) {
-            int pair = pairs[off + k];
-            dst[evenOff + k] = toFloat((short) pair);
-            dst[oddOff + k] = toFloat((short) (pair >>> 16));
-        }
+    void widenPairsSimd(int off, float[] dst, int evenOff, int oddOff, int n) {
+        SimdOps.widenF16Pairs(pairs, off, dst, evenOff, oddOff, n);
     }
 
     @Override

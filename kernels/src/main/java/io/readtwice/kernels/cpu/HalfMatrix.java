@@ -46,7 +46,20 @@ public abstract sealed class HalfMatrix implements Matrix permits Bf16Matrix, F1
     abstract float decode(short half);
 
     /** Widens {@code n} pairs from {@code pairs[off ..)}: even columns to dst[evenOff ..), odd to dst[oddOff ..). */
-    abstract void widenPairs(int off, float[] dst, int evenOff, int oddOff, int n);
+    final void widenPairs(int off, float[] dst, int evenOff, int oddOff, int n) {
+        if (VectorOps.SIMD) {
+            widenPairsSimd(off, dst, evenOff, oddOff, n);
+            return;
+        }
+        for (int k = 0; k < n; k++) {
+            int pair = pairs[off + k];
+            dst[evenOff + k] = decode((short) pair);
+            dst[oddOff + k] = decode((short) (pair >>> 16));
+        }
+    }
+
+    /** {@link #widenPairs} with the Vector API (only called where it is present). */
+    abstract void widenPairsSimd(int off, float[] dst, int evenOff, int oddOff, int n);
 
     /** Element (r, c) as float32. */
     public final float get(int r, int c) {
