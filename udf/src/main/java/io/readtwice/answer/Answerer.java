@@ -16,15 +16,15 @@ import java.util.List;
 
 /**
  * Answers a group of rows with one model: builds and checks each prompt, packs the good ones into micro-batches by
- * the token budget ({@link TokenBudgetBatcher}; on a GPU at most {@link LanguageModel#tokenLimit()}), generates, then turns each generation into an answer with
- * gold-answer metrics. A bad row becomes an error answer and the others go on; with {@code failOnError} the first
+ * the token budget ({@link TokenBudgetBatcher}; on a GPU at most {@link LanguageModel#tokenLimit()}), generates,
+ * then turns each generation into an answer with gold-answer metrics. A bad row becomes an error answer and the others go on; with {@code failOnError} the first
  * bad row throws {@link BadRowException} instead.
  *
  * <p>Rows and the engine fail differently. Anything thrown while building one row's prompt fails that row. A
  * micro-batch that throws is retried row by row, so a row that fails alone becomes an error row. But the engine
  * itself failing is not the rows' fault and must not be recorded as answers: {@link EngineFailure} or
- * {@link DeviceError} (a device error), an {@link OutOfMemoryError} or {@link DeviceOutOfMemory} for a single row (a batch that runs out of JVM or
- * device memory is first split in halves and retried),
+ * {@link DeviceError} (a device error), an {@link OutOfMemoryError} or {@link DeviceOutOfMemory} for a single row
+ * (a batch that runs out of JVM or device memory is first split in halves and retried),
  * a {@link StackOverflowError}, or {@value #ENGINE_FAILURE_STREAK} rows in a row failing alone with no success in
  * between all throw {@link EngineFailure}, which fails the Spark task (Spark retries it) and leaves the JVM alive.
  */
