@@ -69,8 +69,14 @@ final class PythonTorch {
         command.addAll(args);
         // Output goes to a file: a full pipe would block the child while we wait for it.
         Path log = Files.createTempFile("readtwice-python-", ".log");
-        Process p = new ProcessBuilder(command).directory(TRAINING.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(TRAINING.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        String shared = System.getProperty("readtwice.shared");
+        if (shared != null) {
+            // the golden data the build found, wherever shared/ is (test_parity.py reads READTWICE_GOLDEN)
+            builder.environment().put("READTWICE_GOLDEN", Path.of(shared, "golden").toString());
+        }
+        Process p = builder.start();
         try {
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

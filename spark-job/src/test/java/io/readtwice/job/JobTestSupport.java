@@ -33,7 +33,8 @@ public final class JobTestSupport {
                 }
             }
         }
-        throw new IllegalStateException("cannot find shared/golden: set -Dreadtwice.shared=<path to shared/>");
+        throw new IllegalStateException("cannot find the project's shared/golden: put the repository next to "
+                + "shared/, or run READTWICE_SHARED=/path/to/shared mvn -B verify");
     }
 
     public static Path golden(String model) {

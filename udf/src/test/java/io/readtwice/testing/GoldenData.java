@@ -34,7 +34,8 @@ public final class GoldenData {
                 }
             }
         }
-        throw new IllegalStateException("cannot find shared/golden: set -Dreadtwice.shared=<path to shared/>");
+        throw new IllegalStateException("cannot find the project's shared/golden: put the repository next to "
+                + "shared/, or run READTWICE_SHARED=/path/to/shared mvn -B verify");
     }
 
     /** A golden model folder, e.g. {@code model("tiny-a")}. */
