@@ -15,8 +15,7 @@ public final class Gemm {
     private static final BLAS BLAS_INSTANCE = BLAS.getInstance();
     /** Up to this many rows (a decode batch), products stream w once instead of going to BLAS. */
     static final int SKINNY_ROWS = 16;
-    /** 16-bit weight rows widened at a time: a block stays in L2 (skinny) or is worth a BLAS call. */
-    private static final int HALF_BLOCK_SKINNY = 16;
+    /** 16-bit weight rows widened at a time for a BLAS call. */
     private static final int HALF_BLOCK_GEMM = 512;
 
     private Gemm() {
@@ -44,9 +43,15 @@ public final class Gemm {
             int xOff = xStride == in ? xOffset : 0;
             product(xs, xOff, xStride, rows, in, f.values(), from, from, to - from, out, bias, y, yOffset);
         } else if (w instanceof HalfMatrix b) {
-            // Weights widen block by block with their columns split (even, then odd); x is split to match once.
+            // x is split to match the pairs (even columns, then odd) once per call.
             float[] xs = HalfMatrix.split(x, xOffset, rows, in, xStride);
-            int block = Math.min(to - from, skinny(rows) ? HALF_BLOCK_SKINNY : HALF_BLOCK_GEMM);
+            if (skinny(rows)) {
+                boolean keep = preloadBias(bias, rows, from, to - from, out, y, yOffset);
+                HalfSkinnyGemm.multiply(xs, xStride, rows, b, from, to - from, from, out, keep, y, yOffset);
+                return;
+            }
+            // Larger products widen weight blocks with their columns split and hand them to BLAS.
+            int block = Math.min(to - from, HALF_BLOCK_GEMM);
             float[] widened = new float[block * in];
             for (int o = from; o < to; o += block) {
                 int n = Math.min(block, to - o);
@@ -65,21 +70,27 @@ public final class Gemm {
     /** {@code y[:, column .. column+n) = x · w[wRow .. wRow+n)ᵀ + bias[column ..]}; x rows xStride apart. */
     private static void product(float[] x, int xOff, int xStride, int rows, int in, float[] w, int wRow, int column,
                                 int n, int out, float[] bias, float[] y, int yOffset) {
-        float beta = 0f;
-        if (bias != null) {
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(bias, column, y, yOffset + r * out + column, n);
-            }
-            beta = 1f;
-        }
+        boolean keep = preloadBias(bias, rows, column, n, out, y, yOffset);
+        float beta = keep ? 1f : 0f;
         if (skinny(rows)) {
-            SkinnyGemm.multiply(x, xOff, xStride, rows, in, w, wRow, n, column, out, bias != null, y, yOffset);
+            SkinnyGemm.multiply(x, xOff, xStride, rows, in, w, wRow, n, column, out, keep, y, yOffset);
         } else if (rows == 1) {
             // A decode step of one sequence is a matrix-vector product: GEMV streams w once.
             BLAS_INSTANCE.sgemv("T", in, n, 1f, w, wRow * in, in, x, xOff, 1, beta, y, yOffset + column, 1);
         } else {
             gemm(false, true, rows, n, in, 1f, x, xOff, xStride, w, wRow * in, in, beta, y, yOffset + column, out);
         }
+    }
+
+    /** Copies bias[column .. column+n) into each row of y; true when there was a bias (products then add to y). */
+    private static boolean preloadBias(float[] bias, int rows, int column, int n, int out, float[] y, int yOffset) {
+        if (bias == null) {
+            return false;
+        }
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(bias, column, y, yOffset + r * out + column, n);
+        }
+        return true;
     }
 
     /**

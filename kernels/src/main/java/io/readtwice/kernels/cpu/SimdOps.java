@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API bodies of {@link VectorOps}; loaded only when the incubator module is present. */
 final class SimdOps {
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     /** As many int lanes as float lanes, to widen bfloat16 pairs. */
     static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
 

@@ -28,25 +28,46 @@ class GemmTest {
         assertEquals(Float.NaN, Bf16Matrix.toFloat(Bf16Matrix.toBf16(Float.NaN)));
         assertEquals(2.5f, Bf16Matrix.of(new float[] {1f, 2.5f}, 1, 2).get(0, 1));
 
-        // 70 columns: 35 pairs, so the SIMD widening has a tail.
         int in = 70, out = 300;
         float[] w = randn(out * in);
         Bf16Matrix bf16 = Bf16Matrix.of(w, out, in);
         assertThrows(IllegalArgumentException.class, () -> Bf16Matrix.of(new float[3], 1, 3));
         float[] widened = new float[out * in];
         bf16.widenRows(0, out, widened, 0);
-        for (int rows : new int[] {1, 3, 20}) {
-            float[] x = randn(rows * in);
-            float[] expected = new float[rows * out];
-            float[] actual = new float[rows * out];
-            Gemm.linear(x, 0, rows, new F32Matrix(widened, out, in), 0, out, null, expected, 0);
-            Gemm.linear(x, 0, rows, bf16, 0, out, null, actual, 0);
-            for (int i = 0; i < expected.length; i++) {
-                assertEquals(expected[i], actual[i], 1e-4, "rows=" + rows + " element " + i);
-            }
-        }
         for (int i = 0; i < w.length; i++) {
             assertEquals(w[i], widened[i], Math.abs(w[i]) / 256, "bfloat16 keeps 8 significant bits");
+        }
+    }
+
+    /**
+     * 16-bit products (widened in registers for decode rows, block-widened for BLAS above) equal the float32
+     * product of the widened weights: every row count, column blocks that are not multiples of the 4-row register
+     * block, a bias, and 70 columns (35 pairs: the SIMD loops have tails).
+     */
+    @Test
+    void halfPrecisionProductsEqualTheFloat32ProductOfTheirWidenedWeights() {
+        int in = 70, out = 53;
+        float[] w = randn(out * in);
+        float[] bias = randn(out);
+        for (HalfMatrix half : new HalfMatrix[] {Bf16Matrix.of(w, out, in), F16Matrix.of(w, out, in)}) {
+            float[] widened = new float[out * in];
+            half.widenRows(0, out, widened, 0);
+            F32Matrix reference = new F32Matrix(widened, out, in);
+            for (int rows : new int[] {1, 2, 3, 4, 5, 8, 9, 16, 17, 20}) {
+                float[] x = randn(3 + rows * in);
+                for (boolean withBias : new boolean[] {false, true}) {
+                    float[] expected = new float[2 + rows * out];
+                    float[] actual = new float[2 + rows * out];
+                    for (int[] block : new int[][] {{0, 21}, {21, out}}) {
+                        Gemm.linear(x, 3, rows, reference, block[0], block[1], withBias ? bias : null, expected, 2);
+                        Gemm.linear(x, 3, rows, half, block[0], block[1], withBias ? bias : null, actual, 2);
+                    }
+                    for (int i = 0; i < expected.length; i++) {
+                        assertEquals(expected[i], actual[i], 1e-4, half.precision() + " rows=" + rows + " element "
+                                + i);
+                    }
+                }
+            }
         }
     }
 
