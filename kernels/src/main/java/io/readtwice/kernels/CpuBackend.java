@@ -55,19 +55,20 @@ public final class CpuBackend implements Backend {
         };
     }
 
-    /** Splits the output columns over the pool; each block is one single-threaded product. */
+    /** Splits the output columns over the pool; each block is one single-threaded product on x laid out once. */
     @Override
     public void linear(float[] x, int xOffset, int rows, Matrix w, float[] bias, float[] y, int yOffset) {
         int out = w.rows();
+        Gemm.Input input = Gemm.prepare(x, xOffset, rows, w);
         int blocks = Math.min(parallel.threads(), out / MIN_COLUMNS_PER_TASK);
         if (blocks <= 1 || (long) rows * w.cols() * out < MIN_MULTIPLY_ADDS_TO_SPLIT) {
-            Gemm.linear(x, xOffset, rows, w, 0, out, bias, y, yOffset);
+            Gemm.linear(input, w, 0, out, bias, y, yOffset);
             return;
         }
         parallel.forEach(blocks, b -> {
             int from = columnBoundary(out, b, blocks);
             int to = columnBoundary(out, b + 1, blocks);
-            Gemm.linear(x, xOffset, rows, w, from, to, bias, y, yOffset);
+            Gemm.linear(input, w, from, to, bias, y, yOffset);
         });
     }
 

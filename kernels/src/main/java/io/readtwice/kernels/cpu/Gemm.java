@@ -17,6 +17,7 @@ public final class Gemm {
     static final int SKINNY_ROWS = 16;
     /** 16-bit weight rows widened at a time for a BLAS call. */
     private static final int HALF_BLOCK_GEMM = 512;
+    private static final ThreadLocal<float[]> WIDENED = ThreadLocal.withInitial(() -> new float[0]);
 
     private Gemm() {
     }
@@ -27,40 +28,78 @@ public final class Gemm {
     }
 
     /**
+     * x laid out for products with one matrix: rows {@code stride} apart from {@code offset}, padded for skinny
+     * products and split (even columns, then odd) for 16-bit weights. Prepared once per projection and shared by
+     * the threads that compute its column blocks.
+     */
+    public record Input(float[] values, int offset, int stride, int rows) {
+    }
+
+    /** Lays out {@code x[rows, w.cols()]} from {@code xOffset} for products with w (see {@link Input}). */
+    public static Input prepare(float[] x, int xOffset, int rows, Matrix w) {
+        int in = w.cols();
+        int stride = skinny(rows) && rows > 1 ? SkinnyGemm.stride(in) : in;
+        if (w instanceof HalfMatrix) {
+            return new Input(HalfMatrix.split(x, xOffset, rows, in, stride), 0, stride, rows);
+        }
+        if (stride != in) {
+            return new Input(SkinnyGemm.pad(x, xOffset, rows, in), 0, stride, rows);
+        }
+        return new Input(x, xOffset, in, rows);
+    }
+
+    /**
      * Output columns {@code [from, to)} of {@code y[rows, out] = x[rows, in] · wᵀ + bias}: rows {@code from..to-1}
      * of w. Column blocks are independent, which is how the backend splits a projection over cores.
      */
     public static void linear(float[] x, int xOffset, int rows, Matrix w, int from, int to, float[] bias, float[] y,
                               int yOffset) {
+        linear(prepare(x, xOffset, rows, w), w, from, to, bias, y, yOffset);
+    }
+
+    /** {@link #linear(float[], int, int, Matrix, int, int, float[], float[], int)} from a prepared x. */
+    public static void linear(Input x, Matrix w, int from, int to, float[] bias, float[] y, int yOffset) {
         int in = w.cols();
         int out = w.rows();
+        int rows = x.rows();
         if (rows == 0 || to == from) {
             return;
         }
-        int xStride = skinny(rows) && rows > 1 ? SkinnyGemm.stride(in) : in;
         if (w instanceof F32Matrix f) {
-            float[] xs = xStride == in ? x : SkinnyGemm.pad(x, xOffset, rows, in);
-            int xOff = xStride == in ? xOffset : 0;
-            product(xs, xOff, xStride, rows, in, f.values(), from, from, to - from, out, bias, y, yOffset);
+            product(x.values(), x.offset(), x.stride(), rows, in, f.values(), from, from, to - from, out, bias, y,
+                    yOffset);
         } else if (w instanceof HalfMatrix b) {
-            // x is split to match the pairs (even columns, then odd) once per call.
-            float[] xs = HalfMatrix.split(x, xOffset, rows, in, xStride);
             if (skinny(rows)) {
                 boolean keep = preloadBias(bias, rows, from, to - from, out, y, yOffset);
-                HalfSkinnyGemm.multiply(xs, xStride, rows, b, from, to - from, from, out, keep, y, yOffset);
+                HalfSkinnyGemm.multiply(x.values(), x.stride(), rows, b, from, to - from, from, out, keep, y,
+                        yOffset);
                 return;
             }
             // Larger products widen weight blocks with their columns split and hand them to BLAS.
             int block = Math.min(to - from, HALF_BLOCK_GEMM);
-            float[] widened = new float[block * in];
+            float[] widened = scratch(block * in);
             for (int o = from; o < to; o += block) {
                 int n = Math.min(block, to - o);
                 b.widenRowsSplit(o, o + n, widened);
-                product(xs, 0, xStride, rows, in, widened, 0, o, n, out, bias, y, yOffset);
+                product(x.values(), 0, x.stride(), rows, in, widened, 0, o, n, out, bias, y, yOffset);
             }
         } else {
             throw new IllegalArgumentException("the CPU backend cannot multiply a " + w.getClass().getSimpleName());
         }
+    }
+
+    /**
+     * This thread's buffer for widened 16-bit weights, at least {@code floats} long: reused by every product on the
+     * thread, so that 16-bit weights cost no garbage per call (megabytes per prefill projection, which a heap sized
+     * close to the weights could not absorb).
+     */
+    static float[] scratch(int floats) {
+        float[] buffer = WIDENED.get();
+        if (buffer.length < floats) {
+            buffer = new float[floats];
+            WIDENED.set(buffer);
+        }
+        return buffer;
     }
 
     private static boolean skinny(int rows) {

@@ -34,7 +34,7 @@ final class HalfSkinnyGemm {
         }
         int in = w.cols();
         int block = Math.min(n, WIDENED_BLOCK_ROWS);
-        float[] widened = new float[block * in];
+        float[] widened = Gemm.scratch(block * in);
         for (int j = 0; j < n; j += block) {
             int count = Math.min(block, n - j);
             w.widenRowsSplit(wRow + j, wRow + j + count, widened);
