@@ -108,18 +108,18 @@ final class LinearAttentionKernel {
         int hd = dims.headDim();
         int valueWidth = dims.heads() * hd;
         int sOff = head * expanded * width;
-        float[] phi = new float[expanded];
-        featureMap.apply(k, row * dims.heads() * f + head * f, phi, 0);
+        float[] phiK = new float[expanded];
+        float[] phiQ = new float[expanded];
+        featureMap.apply(k, row * dims.heads() * f + head * f, phiK, 0);
+        featureMap.apply(q, row * dims.heads() * f + head * f, phiQ, 0);
         int vOff = row * valueWidth + head * hd;
-        for (int i = 0; i < expanded; i++) {
-            int r = sOff + i * width;
-            VectorOps.axpy(kvWeight * phi[i], v, vOff, state, r, hd);
-            state[r + hd] += phi[i];
-        }
-        featureMap.apply(q, row * dims.heads() * f + head * f, phi, 0);
+        // Each state row is read out right after its update, while it is in L1: one pass over the state.
         float[] acc = new float[width];
         for (int i = 0; i < expanded; i++) {
-            VectorOps.axpy(phi[i], state, sOff + i * width, acc, 0, width);
+            int r = sOff + i * width;
+            VectorOps.axpy(kvWeight * phiK[i], v, vOff, state, r, hd);
+            state[r + hd] += phiK[i];
+            VectorOps.axpy(phiQ[i], state, r, acc, 0, width);
         }
         float inv = 1f / (acc[hd] + dims.eps());
         for (int e = 0; e < hd; e++) {

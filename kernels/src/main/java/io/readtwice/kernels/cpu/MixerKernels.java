@@ -89,9 +89,15 @@ public final class MixerKernels {
                                   float[][] valueCache, float[] out) {
         SlidingWindowKernel kernel = slidingWindow.computeIfAbsent(dims, SlidingWindowKernel::new);
         int heads = dims.heads();
+        // The rotary angles depend on the position only: once per sequence, not per head (trigonometry was most
+        // of a step's cost).
+        float[][][] angles = new float[positions.length][][];
+        for (int s = 0; s < positions.length; s++) {
+            angles[s] = kernel.anglesAt(positions[s]);
+        }
         parallel.forEach(positions.length * heads, task -> {
             int s = task / heads;
-            kernel.step(task % heads, qkv, s, positions[s], keyCache[s], valueCache[s], out);
+            kernel.step(task % heads, qkv, s, positions[s], angles[s], keyCache[s], valueCache[s], out);
         });
     }
 

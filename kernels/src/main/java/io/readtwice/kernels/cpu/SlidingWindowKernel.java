@@ -29,6 +29,15 @@ final class SlidingWindowKernel {
         return new float[][] {cos, sin};
     }
 
+    /** Angles of one position, shared by all heads of a decode step: {cos, sin}, hd/2 each. */
+    float[][] anglesAt(int pos) {
+        int half = dims.headDim() / 2;
+        float[] cos = new float[half];
+        float[] sin = new float[half];
+        rotary.angles(pos, cos, sin, 0);
+        return new float[][] {cos, sin};
+    }
+
     /** Prefill of one head of one sequence; fills the head's slice of the ring caches. */
     void prefill(int head, float[] qkv, int rowStart, int rows, float[][] angles, float[] keyCache,
                  float[] valueCache, float[] out) {
@@ -75,15 +84,17 @@ final class SlidingWindowKernel {
         }
     }
 
-    /** Decode step of one head of one sequence at position {@code pos} (row {@code row} of qkv and out). */
-    void step(int head, float[] qkv, int row, int pos, float[] keyCache, float[] valueCache, float[] out) {
+    /**
+     * Decode step of one head of one sequence at position {@code pos} (row {@code row} of qkv and out), with that
+     * position's {@link #anglesAt angles}.
+     */
+    void step(int head, float[] qkv, int row, int pos, float[][] angles, float[] keyCache, float[] valueCache,
+              float[] out) {
         int hd = dims.headDim();
-        int half = hd / 2;
         int width = dims.heads() * hd;
         int cacheLength = dims.cacheLength();
-        float[] cos = new float[half];
-        float[] sin = new float[half];
-        rotary.angles(pos, cos, sin, 0);
+        float[] cos = angles[0];
+        float[] sin = angles[1];
         float[] q = new float[hd];
         int in = row * 3 * width;
         rotary.rotate(qkv, in + head * hd, cos, sin, 0, q, 0);
