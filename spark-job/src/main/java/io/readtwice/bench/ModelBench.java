@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * Times prefill and decode of one model configuration and sets them against the machine's ceilings measured in
@@ -44,15 +45,62 @@ public final class ModelBench {
 
     /** Measurements of one (prompt length, batch) configuration, as the --json object's fields. */
     public Map<String, Object> run(int promptTokens, int batch, int newTokens, int warmup, int repeats) {
-        List<int[]> prompts = prompts(promptTokens, batch);
-        resetPeakRss();
-        TimedBackend timed = model.backend() instanceof TimedBackend t ? t : null;
-        if (timed != null) {
-            timed.reset();
+        return runInterleaved(List.of(new int[] {promptTokens, batch}), newTokens, warmup, repeats).get(0);
+    }
+
+    /**
+     * Measures several (prompt length, batch) configurations: the warm-up runs of each, then {@code repeats} rounds
+     * that time every configuration once, so that a drift of the machine (other load, clocks, memory) during the
+     * measurement spreads over all of them instead of favouring the first. Results in the order given.
+     */
+    public List<Map<String, Object>> runInterleaved(List<int[]> configurations, int newTokens, int warmup,
+                                                    int repeats) {
+        List<Configuration> runs = new ArrayList<>();
+        for (int[] c : configurations) {
+            runs.add(new Configuration(c[0], c[1], repeats));
         }
-        long[] prefillNanos = new long[repeats];
-        long[] decodeNanos = new long[repeats];
-        for (int r = -warmup; r < repeats; r++) {
+        for (Configuration c : runs) {
+            for (int r = 0; r < warmup; r++) {
+                c.time(newTokens, -1);
+            }
+        }
+        for (int r = 0; r < repeats; r++) {
+            for (Configuration c : runs) {
+                c.time(newTokens, r);
+            }
+        }
+        List<Map<String, Object>> results = new ArrayList<>();
+        for (Configuration c : runs) {
+            results.add(c.result(newTokens, repeats));
+        }
+        return results;
+    }
+
+    /** One configuration's prompts and what its runs measured (profile and peak RSS over its runs only). */
+    private final class Configuration {
+        final int promptTokens;
+        final int batch;
+        final List<int[]> prompts;
+        final long[] prefillNanos;
+        final long[] decodeNanos;
+        final Map<String, Double> profile = new TreeMap<>();
+        double peakRss = -1;
+
+        Configuration(int promptTokens, int batch, int repeats) {
+            this.promptTokens = promptTokens;
+            this.batch = batch;
+            this.prompts = prompts(promptTokens, batch);
+            this.prefillNanos = new long[repeats];
+            this.decodeNanos = new long[repeats];
+        }
+
+        /** One prefill and newTokens − 1 steps; recorded as repeat {@code r} unless r < 0 (warm-up). */
+        void time(int newTokens, int r) {
+            resetPeakRss();
+            TimedBackend timed = model.backend() instanceof TimedBackend t ? t : null;
+            if (timed != null) {
+                timed.reset();
+            }
             long t0 = System.nanoTime();
             LanguageModel.Prefill prefill = model.prefill(prompts, null, false, null);
             long t1 = System.nanoTime();
@@ -65,43 +113,48 @@ public final class ModelBench {
                 prefillNanos[r] = t1 - t0;
                 decodeNanos[r] = t2 - t1;
             }
+            peakRss = Math.max(peakRss, peakRssMb());
+            if (timed != null) {
+                timed.millis().forEach((op, ms) -> profile.merge(op, ms, Double::sum));
+            }
         }
-        double prefillSeconds = median(prefillNanos) / 1e9;
-        double decodeSeconds = median(decodeNanos) / 1e9;
-        double peakRss = peakRssMb();
-        Map<String, Double> profile = timed != null ? timed.millis() : null;
-        double prefillFlops = LinearFlops.prefill(config, promptTokens, batch);
-        double decodeSteps = Math.max(1, newTokens - 1);
 
-        double gemmCeiling = ceilings.gemmGflops(Ceilings.gemmRows(promptTokens, batch));
-        double bandwidth = ceilings.bandwidthGbPerS();
-        // Each decode step streams every weight once, whatever the batch.
-        double bandwidthBoundTokensPerS = bandwidth * 1e9 / weightBytes * batch;
+        Map<String, Object> result(int newTokens, int repeats) {
+            double prefillSeconds = median(prefillNanos) / 1e9;
+            double decodeSeconds = median(decodeNanos) / 1e9;
+            double prefillFlops = LinearFlops.prefill(config, promptTokens, batch);
+            double decodeSteps = Math.max(1, newTokens - 1);
 
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("backend", model.backend().name());
-        out.put("weights", model.precision().label());
-        out.put("threads", threads);
-        out.put("prompt_tokens", promptTokens);
-        out.put("batch", batch);
-        out.put("new_tokens", newTokens);
-        out.put("repeats", repeats);
-        out.put("weights_mb", weightBytes / 1e6);
-        out.put("prefill_seconds", prefillSeconds);
-        out.put("prefill_tokens_per_s", promptTokens * batch / prefillSeconds);
-        out.put("gflops_per_s", prefillFlops / prefillSeconds / 1e9);
-        out.put("gemm_ceiling_gflops_per_s", gemmCeiling);
-        out.put("prefill_fraction_of_gemm", prefillFlops / prefillSeconds / 1e9 / gemmCeiling);
-        out.put("decode_ms_per_step", decodeSeconds / decodeSteps * 1e3);
-        out.put("decode_tokens_per_s", decodeSteps * batch / decodeSeconds);
-        out.put("memory_bandwidth_gb_per_s", bandwidth);
-        out.put("decode_fraction_of_bandwidth", decodeSteps * batch / decodeSeconds / bandwidthBoundTokensPerS);
-        out.put("peak_rss_mb", peakRss);
-        if (profile != null) {
-            // Milliseconds per backend operation over warm-up and timed runs, prefill and decode together.
-            out.put("profile_ms", profile);
+            double gemmCeiling = ceilings.gemmGflops(Ceilings.gemmRows(promptTokens, batch));
+            double bandwidth = ceilings.bandwidthGbPerS();
+            // Each decode step streams every weight once, whatever the batch.
+            double bandwidthBoundTokensPerS = bandwidth * 1e9 / weightBytes * batch;
+
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("backend", model.backend().name());
+            out.put("weights", model.precision().label());
+            out.put("threads", threads);
+            out.put("prompt_tokens", promptTokens);
+            out.put("batch", batch);
+            out.put("new_tokens", newTokens);
+            out.put("repeats", repeats);
+            out.put("weights_mb", weightBytes / 1e6);
+            out.put("prefill_seconds", prefillSeconds);
+            out.put("prefill_tokens_per_s", promptTokens * batch / prefillSeconds);
+            out.put("gflops_per_s", prefillFlops / prefillSeconds / 1e9);
+            out.put("gemm_ceiling_gflops_per_s", gemmCeiling);
+            out.put("prefill_fraction_of_gemm", prefillFlops / prefillSeconds / 1e9 / gemmCeiling);
+            out.put("decode_ms_per_step", decodeSeconds / decodeSteps * 1e3);
+            out.put("decode_tokens_per_s", decodeSteps * batch / decodeSeconds);
+            out.put("memory_bandwidth_gb_per_s", bandwidth);
+            out.put("decode_fraction_of_bandwidth", decodeSteps * batch / decodeSeconds / bandwidthBoundTokensPerS);
+            out.put("peak_rss_mb", peakRss);
+            if (model.backend() instanceof TimedBackend) {
+                // Milliseconds per backend operation over this configuration's warm-up and timed runs.
+                out.put("profile_ms", profile);
+            }
+            return out;
         }
-        return out;
     }
 
     private List<int[]> prompts(int promptTokens, int batch) {

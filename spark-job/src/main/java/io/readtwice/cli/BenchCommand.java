@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -90,7 +91,8 @@ final class BenchCommand implements Callable<Integer> {
     int warmup;
 
     @Option(names = "--repeats", paramLabel = "N", defaultValue = "3",
-            description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
+            description = "Timed runs of each configuration, taken in rounds that run every configuration once; "
+                    + "the median is reported (default: ${DEFAULT-VALUE}).")
     int repeats;
 
     @Option(names = "--profile",
@@ -159,26 +161,29 @@ final class BenchCommand implements Callable<Integer> {
 
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper mapper = new ObjectMapper();
+        List<int[]> configurations = new ArrayList<>();
         for (int t : promptTokens) {
             for (int b : batches) {
-                Map<String, Object> result = bench.run(t, b, newTokens, warmup, repeats);
-                result.put("model", label);
-                if (json) {
-                    out.println(mapper.writeValueAsString(result));
-                } else {
-                    out.printf("%s T=%d B=%d: prefill %.1f tok/s (%.1f GFLOP/s = %.0f%% of GEMM %.1f), "
-                                    + "decode %.1f tok/s (%.1f ms/step, %.0f%% of the %.1f GB/s bound), peak RSS %.0f MB%n",
-                            label, t, b, result.get("prefill_tokens_per_s"), result.get("gflops_per_s"),
-                            100 * (double) result.get("prefill_fraction_of_gemm"),
-                            result.get("gemm_ceiling_gflops_per_s"), result.get("decode_tokens_per_s"),
-                            result.get("decode_ms_per_step"), 100 * (double) result.get("decode_fraction_of_bandwidth"),
-                            result.get("memory_bandwidth_gb_per_s"), result.get("peak_rss_mb"));
-                    if (result.containsKey("profile_ms")) {
-                        out.println("  ms per operation: " + result.get("profile_ms"));
-                    }
-                }
-                out.flush();
+                configurations.add(new int[] {t, b});
             }
+        }
+        for (Map<String, Object> result : bench.runInterleaved(configurations, newTokens, warmup, repeats)) {
+            result.put("model", label);
+            if (json) {
+                out.println(mapper.writeValueAsString(result));
+            } else {
+                out.printf("%s T=%d B=%d: prefill %.1f tok/s (%.1f GFLOP/s = %.0f%% of GEMM %.1f), "
+                                + "decode %.1f tok/s (%.1f ms/step, %.0f%% of the %.1f GB/s bound), peak RSS %.0f MB%n",
+                        label, result.get("prompt_tokens"), result.get("batch"), result.get("prefill_tokens_per_s"),
+                        result.get("gflops_per_s"), 100 * (double) result.get("prefill_fraction_of_gemm"),
+                        result.get("gemm_ceiling_gflops_per_s"), result.get("decode_tokens_per_s"),
+                        result.get("decode_ms_per_step"), 100 * (double) result.get("decode_fraction_of_bandwidth"),
+                        result.get("memory_bandwidth_gb_per_s"), result.get("peak_rss_mb"));
+                if (result.containsKey("profile_ms")) {
+                    out.println("  ms per operation: " + result.get("profile_ms"));
+                }
+            }
+            out.flush();
         }
         return 0;
     }
