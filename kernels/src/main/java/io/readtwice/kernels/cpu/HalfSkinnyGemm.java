@@ -12,7 +12,9 @@ import jdk.incubator.vector.VectorOperators;
  * its FMAs: a shift and a mask per lane. Widening into a buffer first wrote and re-read twice the bytes that 16-bit
  * storage saves, which made bf16 decoding slower than float32. Everything else widens blocks of eight rows into an
  * L1-sized buffer and multiplies them as float32: binary16 widening is a dozen operations per lane, and with any
- * widening inside the 4×4 register block C2 stopped inlining and boxed the vectors (ten times slower, JDK 17).
+ * widening inside the 4×4 register block C2 stopped inlining and boxed the vectors (ten times slower, JDK 17). For
+ * the same reason the widening is written out in the loop: behind small helper methods it was inlined in some JVMs
+ * and not in others (8 against 112 ms for the same {@code DecodeLinearBench} case).
  */
 final class HalfSkinnyGemm {
     private static final int WIDENED_BLOCK_ROWS = 8;
@@ -57,10 +59,15 @@ final class HalfSkinnyGemm {
         for (; i < bound; i += 2 * step) {
             IntVector p = IntVector.fromArray(SimdOps.INTS, pairs, po + i);
             IntVector q = IntVector.fromArray(SimdOps.INTS, pairs, po + i + step);
-            a0 = even(p).fma(FloatVector.fromArray(SimdOps.SPECIES, x, i), a0);
-            a1 = odd(p).fma(FloatVector.fromArray(SimdOps.SPECIES, x, half + i), a1);
-            a2 = even(q).fma(FloatVector.fromArray(SimdOps.SPECIES, x, i + step), a2);
-            a3 = odd(q).fma(FloatVector.fromArray(SimdOps.SPECIES, x, half + i + step), a3);
+            // Even columns are the low halves (shifted up), odd ones the high halves (masked).
+            a0 = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(SimdOps.SPECIES, x, i), a0);
+            a1 = p.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(SimdOps.SPECIES, x, half + i), a1);
+            a2 = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(SimdOps.SPECIES, x, i + step), a2);
+            a3 = q.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(SimdOps.SPECIES, x, half + i + step), a3);
         }
         float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < half; i++) {
@@ -68,15 +75,5 @@ final class HalfSkinnyGemm {
             s += Float.intBitsToFloat(pair << 16) * x[i] + Float.intBitsToFloat(pair & 0xFFFF0000) * x[half + i];
         }
         SkinnyGemm.store(y, at, keep, s);
-    }
-
-    /** The even columns of bfloat16 pairs (low halves) as float32. */
-    private static FloatVector even(IntVector pairs) {
-        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** The odd columns of bfloat16 pairs (high halves) as float32. */
-    private static FloatVector odd(IntVector pairs) {
-        return pairs.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
     }
 }
