@@ -3,6 +3,8 @@ package io.readtwice.bench;
 import io.readtwice.kernels.MatrixSource;
 import io.readtwice.kernels.TimedBackend;
 import io.readtwice.kernels.WeightPrecision;
+import io.readtwice.kernels.cpu.Parallel;
+import io.readtwice.kernels.cpu.Roofline;
 import io.readtwice.model.BasedDecode;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.ModelConfig;
@@ -22,7 +24,10 @@ import java.util.TreeMap;
 /**
  * Times prefill and decode of one model configuration and sets them against the machine's ceilings measured in
  * the same process ({@link Ceilings}): prefill FLOP rate against a float32 GEMM of the model's largest projection,
- * decode rate against the rate the memory bandwidth allows for streaming the weights.
+ * decode rate against the rate the memory bandwidth allows for streaming the weights. That bandwidth is measured
+ * after every timed run by one read-only pass over the weights a step reads ({@link Roofline#weightReadGbPerS}),
+ * so that decode and its ceiling see the same host at the same time; the streaming sum over a buffer measured
+ * before the model was built is reported beside it.
  */
 public final class ModelBench {
     private final LanguageModel model;
@@ -30,6 +35,8 @@ public final class ModelBench {
     private final long weightBytes;
     private final int threads;
     private final Ceilings ceilings;
+    /** A pool as wide as the backend's, for the weight-read probe between runs. */
+    private final Parallel probeThreads;
 
     /**
      * @param weightBytes bytes of weights a decode step reads, from {@link #weightBytes}
@@ -41,6 +48,7 @@ public final class ModelBench {
         this.weightBytes = weightBytes;
         this.threads = threads;
         this.ceilings = ceilings;
+        this.probeThreads = new Parallel(threads);
     }
 
     /** Measurements of one (prompt length, batch) configuration, as the --json object's fields. */
@@ -83,6 +91,7 @@ public final class ModelBench {
         final List<int[]> prompts;
         final long[] prefillNanos;
         final long[] decodeNanos;
+        final double[] weightReadGbPerS;
         final Map<String, Double> profile = new TreeMap<>();
         double peakRss = -1;
 
@@ -92,6 +101,7 @@ public final class ModelBench {
             this.prompts = prompts(promptTokens, batch);
             this.prefillNanos = new long[repeats];
             this.decodeNanos = new long[repeats];
+            this.weightReadGbPerS = new double[repeats];
         }
 
         /** One prefill and newTokens − 1 steps; recorded as repeat {@code r} unless r < 0 (warm-up). */
@@ -112,6 +122,8 @@ public final class ModelBench {
             if (r >= 0) {
                 prefillNanos[r] = t1 - t0;
                 decodeNanos[r] = t2 - t1;
+                // The bandwidth of this moment: on a shared host it drifts by a third within minutes.
+                weightReadGbPerS[r] = Roofline.weightReadGbPerS(model.decodeMatrices(), probeThreads);
             }
             peakRss = Math.max(peakRss, peakRssMb());
             if (timed != null) {
@@ -126,7 +138,8 @@ public final class ModelBench {
             double decodeSteps = Math.max(1, newTokens - 1);
 
             double gemmCeiling = ceilings.gemmGflops(Ceilings.gemmRows(promptTokens, batch));
-            double bandwidth = ceilings.bandwidthGbPerS();
+            double weightRead = median(weightReadGbPerS);
+            double bandwidth = Double.isNaN(weightRead) ? ceilings.bandwidthGbPerS() : weightRead;
             // Each decode step streams every weight once, whatever the batch.
             double bandwidthBoundTokensPerS = bandwidth * 1e9 / weightBytes * batch;
 
@@ -147,6 +160,7 @@ public final class ModelBench {
             out.put("decode_ms_per_step", decodeSeconds / decodeSteps * 1e3);
             out.put("decode_tokens_per_s", decodeSteps * batch / decodeSeconds);
             out.put("memory_bandwidth_gb_per_s", bandwidth);
+            out.put("buffer_bandwidth_gb_per_s", ceilings.bandwidthGbPerS());
             out.put("decode_fraction_of_bandwidth", decodeSteps * batch / decodeSeconds / bandwidthBoundTokensPerS);
             out.put("peak_rss_mb", peakRss);
             if (model.backend() instanceof TimedBackend) {
@@ -179,6 +193,13 @@ public final class ModelBench {
             next[s] = best;
         }
         return next;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
     }
 
     private static double median(long[] values) {

@@ -32,6 +32,7 @@ class BenchCommandTest {
             assertEquals(expected[i][1], r.get("batch").asInt(), r.toString());
             assertEquals(2, r.get("repeats").asInt());
             for (String field : new String[] {"prefill_tokens_per_s", "decode_tokens_per_s", "gflops_per_s",
+                    "buffer_bandwidth_gb_per_s",
                     "gemm_ceiling_gflops_per_s", "memory_bandwidth_gb_per_s", "decode_ms_per_step"}) {
                 assertTrue(r.get(field).asDouble() > 0, field + " in " + r);
             }

@@ -5,6 +5,8 @@ import io.readtwice.kernels.Matrix;
 import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.ModelWeights.BaseConvWeights;
 
+import java.util.List;
+
 /** BaseConv (model-spec §3): in_proj → (u1, u2); silu(causal conv(u1)) ⊙ u2 → out_proj. */
 final class BaseConv implements Mixer {
     private final Backend backend;
@@ -61,5 +63,10 @@ final class BaseConv implements Mixer {
             tails[s] = ((MixerState.Conv) states[s]).tail();
         }
         return tails;
+    }
+
+    @Override
+    public List<Matrix> decodeMatrices() {
+        return List.of(inProj, outProj);
     }
 }

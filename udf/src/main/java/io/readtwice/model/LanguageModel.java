@@ -105,6 +105,21 @@ public final class LanguageModel {
         return backend.maxLinearRows(widestIn, widestOut);
     }
 
+    /**
+     * Every weight matrix a decode step reads, each once (the embedding is the tied lm_head): what the bench streams
+     * to measure the memory bandwidth decoding is bound by.
+     */
+    public List<Matrix> decodeMatrices() {
+        List<Matrix> matrices = new ArrayList<>();
+        matrices.add(embedding);
+        for (Layer layer : layers) {
+            matrices.addAll(layer.mixer().decodeMatrices());
+            matrices.add(layer.fc1());
+            matrices.add(layer.fc2());
+        }
+        return matrices;
+    }
+
     /** Observes each layer's outputs during prefill (packed rows, [T, d]); for parity tests against traces. */
     public interface LayerObserver {
         void afterLayer(int layer, float[] mixerOut, float[] residual, float[] hidden);

@@ -1,8 +1,11 @@
 package io.readtwice.model;
 
 import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.Matrix;
 import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.ModelWeights.LinearAttentionWeights;
+
+import java.util.List;
 
 /** Based's causal Taylor linear attention (model-spec §10.3–10.4). */
 final class LinearAttention implements Mixer {
@@ -29,5 +32,10 @@ final class LinearAttention implements Mixer {
         // The reference harness adds each generated token's φ(k)vᵀ twice (model-spec §10.4).
         float kvWeight = basedDecode == BasedDecode.REFERENCE ? 2f : 1f;
         attention.step(a, positions.length, kvWeight, states, ws, out);
+    }
+
+    @Override
+    public List<Matrix> decodeMatrices() {
+        return attention.matrices();
     }
 }

@@ -5,6 +5,8 @@ import io.readtwice.kernels.Matrix;
 import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.model.ModelWeights.PrefixLinearAttentionWeights;
 
+import java.util.List;
+
 /**
  * JRT-RNN's prefix linear attention (model-spec §4): the first Me = min(M, T) prompt tokens are also read through
  * their own projections k_enc, v_enc, non-causally, into the state that the causal decoder part starts from.
@@ -82,5 +84,10 @@ final class PrefixLinearAttention implements Mixer {
     public void step(float[] a, int[] positions, MixerState[] states, BasedDecode basedDecode, Workspace ws,
                      float[] out) {
         attention.step(a, positions.length, 1f, states, ws, out);
+    }
+
+    @Override
+    public List<Matrix> decodeMatrices() {
+        return attention.matrices();
     }
 }

@@ -6,6 +6,8 @@ import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.kernels.WindowDims;
 import io.readtwice.model.ModelWeights.SlidingWindowWeights;
 
+import java.util.List;
+
 /** Sliding-window attention (model-spec §5): Wqkv → rotary, windowed softmax attention → out_proj. */
 final class SlidingWindowAttention implements Mixer {
     private final Backend backend;
@@ -63,5 +65,10 @@ final class SlidingWindowAttention implements Mixer {
             values[s] = ((MixerState.Window) states[s]).values();
         }
         return values;
+    }
+
+    @Override
+    public List<Matrix> decodeMatrices() {
+        return List.of(wqkv, outProj);
     }
 }

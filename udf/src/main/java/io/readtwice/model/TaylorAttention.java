@@ -6,6 +6,8 @@ import io.readtwice.kernels.Matrix;
 import io.readtwice.kernels.MatrixSource;
 import io.readtwice.kernels.WeightPrecision;
 
+import java.util.List;
+
 /**
  * What JRT-RNN's prefix linear attention and Based's linear attention share (model-spec §4, §10): the q, k, v
  * projections, the Taylor linear-attention kernels with their state (S, z), and out_proj. PLA adds the encoder.
@@ -18,6 +20,11 @@ final class TaylorAttention {
     private final Matrix projK;
     private final Matrix projV;
     private final Matrix outProj;
+
+    /** q, k, v and out_proj: what a decode step reads. */
+    List<Matrix> matrices() {
+        return List.of(projQ, projK, projV, outProj);
+    }
 
     TaylorAttention(Backend backend, ModelConfig config, MatrixSource projQ, MatrixSource projK,
                     MatrixSource projV, MatrixSource outProj, WeightPrecision precision) {

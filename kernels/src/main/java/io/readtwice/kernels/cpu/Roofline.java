@@ -1,17 +1,20 @@
 package io.readtwice.kernels.cpu;
 
 import io.readtwice.kernels.Backend;
+import io.readtwice.kernels.Matrix;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.DoubleAdder;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The two ceilings a CPU run is judged against, measured in the same process as the run: the float32 GEMM rate
  * of a given shape through the backend (prefill is compute-bound), and the read bandwidth of a streaming sum over a
- * buffer several times the last-level cache (decode is memory-bound).
+ * buffer several times the last-level cache or over the model's own weights (decode is memory-bound).
  */
 public final class Roofline {
     private static final long MIN_STREAM_BYTES = 256L << 20;
@@ -59,6 +62,42 @@ public final class Roofline {
             System.out.print("");  // keeps the sums alive
         }
         return (double) floats * 4 / best;
+    }
+
+    /**
+     * GB/s of one read-only pass over the storage of {@code matrices} (float32 values, 16-bit pairs), each split
+     * over the pool in contiguous parts like a product splits its columns: the bandwidth a decode step reading
+     * exactly these bytes could reach, measurable between timed runs without a buffer beside the weights. NaN when
+     * a matrix is not in host memory.
+     */
+    public static double weightReadGbPerS(List<Matrix> matrices, Parallel parallel) {
+        int parts = parallel.threads();
+        long bytes = 0;
+        LongAdder sink = new LongAdder();
+        long t = System.nanoTime();
+        for (Matrix m : matrices) {
+            int length;
+            if (m instanceof F32Matrix f) {
+                length = f.values().length;
+            } else if (m instanceof HalfMatrix h) {
+                length = h.pairs.length;
+            } else {
+                return Double.NaN;
+            }
+            parallel.forEach(parts, p -> {
+                int from = (int) ((long) length * p / parts);
+                int to = (int) ((long) length * (p + 1) / parts);
+                sink.add(m instanceof F32Matrix f
+                        ? (long) VectorOps.sum(f.values(), from, to - from)
+                        : VectorOps.sumInts(((HalfMatrix) m).pairs, from, to - from));
+            });
+            bytes += m.bytes();
+        }
+        long elapsed = System.nanoTime() - t;
+        if (sink.sum() == 42) {
+            System.out.print("");  // keeps the sums alive
+        }
+        return (double) bytes / elapsed;
     }
 
     /** Size of the last-level cache from sysfs, 32 MiB when unknown. */

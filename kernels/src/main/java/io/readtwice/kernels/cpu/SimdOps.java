@@ -96,6 +96,21 @@ final class SimdOps {
         return s;
     }
 
+    static int sumInts(int[] x, int off, int n) {
+        int step = INTS.length();
+        int bound = INTS.loopBound(n);
+        IntVector acc = IntVector.zero(INTS);
+        int i = 0;
+        for (; i < bound; i += step) {
+            acc = acc.add(IntVector.fromArray(INTS, x, off + i));
+        }
+        int s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += x[off + i];
+        }
+        return s;
+    }
+
     static void mulAdd(float[] a, int aOff, float[] b, int bOff, float[] acc, int accOff, int n) {
         int step = SPECIES.length();
         int bound = SPECIES.loopBound(n);

@@ -30,6 +30,18 @@ public final class VectorOps {
         return s;
     }
 
+    /** {@code Σ x[off+i]} over ints, wrapping (reads 16-bit weight storage for the bandwidth probe). */
+    public static int sumInts(int[] x, int off, int n) {
+        if (SIMD) {
+            return SimdOps.sumInts(x, off, n);
+        }
+        int s = 0;
+        for (int i = 0; i < n; i++) {
+            s += x[off + i];
+        }
+        return s;
+    }
+
     /** {@code y[yOff+i] += alpha·x[xOff+i]} for i < n. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         if (SIMD) {
