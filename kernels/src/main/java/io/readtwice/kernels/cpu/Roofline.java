@@ -65,39 +65,48 @@ public final class Roofline {
     }
 
     /**
-     * GB/s of one read-only pass over the storage of {@code matrices} (float32 values, 16-bit pairs), each split
-     * over the pool in contiguous parts like a product splits its columns: the bandwidth a decode step reading
-     * exactly these bytes could reach, measurable between timed runs without a buffer beside the weights. NaN when
-     * a matrix is not in host memory.
+     * GB/s of one read-only pass over the storage of {@code matrices} (float32 values, 16-bit pairs), the bytes laid
+     * end to end and split into one contiguous share per thread (one fork for everything, so no per-matrix
+     * synchronisation lowers the ceiling): the bandwidth a decode step reading exactly these bytes could reach,
+     * measurable between timed runs without a buffer beside the weights. NaN when a matrix is not in host memory.
      */
     public static double weightReadGbPerS(List<Matrix> matrices, Parallel parallel) {
-        int parts = parallel.threads();
-        long bytes = 0;
-        LongAdder sink = new LongAdder();
-        long t = System.nanoTime();
-        for (Matrix m : matrices) {
-            int length;
-            if (m instanceof F32Matrix f) {
-                length = f.values().length;
-            } else if (m instanceof HalfMatrix h) {
-                length = h.pairs.length;
-            } else {
+        long[] start = new long[matrices.size() + 1];
+        for (int i = 0; i < matrices.size(); i++) {
+            Matrix m = matrices.get(i);
+            if (!(m instanceof F32Matrix) && !(m instanceof HalfMatrix)) {
                 return Double.NaN;
             }
-            parallel.forEach(parts, p -> {
-                int from = (int) ((long) length * p / parts);
-                int to = (int) ((long) length * (p + 1) / parts);
-                sink.add(m instanceof F32Matrix f
-                        ? (long) VectorOps.sum(f.values(), from, to - from)
-                        : VectorOps.sumInts(((HalfMatrix) m).pairs, from, to - from));
-            });
-            bytes += m.bytes();
+            start[i + 1] = start[i] + m.bytes();
         }
+        long total = start[matrices.size()];
+        int parts = parallel.threads();
+        LongAdder sink = new LongAdder();
+        long t = System.nanoTime();
+        parallel.forEach(parts, p -> {
+            long from = total * p / parts;
+            long to = total * (p + 1) / parts;
+            for (int i = 0; i < matrices.size(); i++) {
+                long lo = Math.max(from, start[i]) - start[i];
+                long hi = Math.min(to, start[i + 1]) - start[i];
+                if (lo < hi) {
+                    sink.add(readBytes(matrices.get(i), lo, hi));
+                }
+            }
+        });
         long elapsed = System.nanoTime() - t;
         if (sink.sum() == 42) {
             System.out.print("");  // keeps the sums alive
         }
-        return (double) bytes / elapsed;
+        return (double) total / elapsed;
+    }
+
+    /** Sums the storage of m between two byte offsets (multiples of 4: both storages are arrays of 4-byte items). */
+    private static long readBytes(Matrix m, long fromByte, long toByte) {
+        int from = (int) (fromByte / 4);
+        int n = (int) (toByte / 4) - from;
+        return m instanceof F32Matrix f ? (long) VectorOps.sum(f.values(), from, n)
+                : VectorOps.sumInts(((HalfMatrix) m).pairs, from, n);
     }
 
     /** Size of the last-level cache from sysfs, 32 MiB when unknown. */
