@@ -72,6 +72,15 @@ public final class GpuDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * A CUDA error thrown by any call on this device as the seam's failure kinds ({@link
+     * io.readtwice.kernels.DeviceOutOfMemory}: retry smaller; {@link DeviceError}: the device failed); anything else
+     * as it is. For callers outside this package, which see no JCuda type.
+     */
+    public static RuntimeException translate(String what, RuntimeException e) {
+        return e instanceof CudaException cuda ? GpuErrors.translate(what, 0, cuda) : e;
+    }
+
     public String name() {
         return name;
     }
