@@ -56,8 +56,9 @@ final class DeviceBatch implements AutoCloseable {
     private final List<DeviceSequence> sequences;
     private boolean closed;
 
-    private DeviceBatch(DeviceMemory memory, List<LayerState> states, ActivationPlan.Activations decode,
-                        boolean useGraphs, int size) {
+    /** A batch over {@code memory} (allocate() makes one; without memory: only the sequences' bookkeeping). */
+    DeviceBatch(DeviceMemory memory, List<LayerState> states, ActivationPlan.Activations decode, boolean useGraphs,
+                int size) {
         this.memory = memory;
         this.states = states;
         this.decode = decode;
@@ -204,7 +205,9 @@ final class DeviceBatch implements AutoCloseable {
             try {
                 graphs.close();
             } finally {
-                memory.close();
+                if (memory != null) {
+                    memory.close();
+                }
             }
         }
     }
