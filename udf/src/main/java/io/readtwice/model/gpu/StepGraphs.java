@@ -10,7 +10,8 @@ import java.util.Map;
  * addresses: the number of sequences stepping (launch grids, GEMM rows) and the Based decode rule (the kv weight, a
  * kernel argument). The first step of a key runs its launches directly (which also sets any kernel attributes, not
  * something to do while capturing); the second captures them and every later one replays the graph. Without graphs
- * ({@value #DISABLE_PROPERTY}{@code =false}) every step runs directly.
+ * ({@value #DISABLE_PROPERTY}{@code =false}) every step runs directly, and so does every step after a capture failed
+ * (the failure is kept for {@link #captureFailure}): graphs save launch overhead, they are not worth failing a step.
  *
  * @param <G> the captured graph (a device graph; tests count captures with a stand-in)
  */
@@ -37,6 +38,7 @@ final class StepGraphs<G extends AutoCloseable> implements AutoCloseable {
     private final boolean enabled;
     private final Map<Key, G> graphs = new HashMap<>();
     private final Map<Key, Integer> directRuns = new HashMap<>();
+    private RuntimeException captureFailure;
 
     StepGraphs(boolean enabled) {
         this.enabled = enabled;
@@ -54,9 +56,13 @@ final class StepGraphs<G extends AutoCloseable> implements AutoCloseable {
             return;
         }
         G graph = graphs.get(key);
-        if (graph == null && directRuns.getOrDefault(key, 0) >= 1) {
-            graph = device.capture();
-            graphs.put(key, graph);
+        if (graph == null && captureFailure == null && directRuns.getOrDefault(key, 0) >= 1) {
+            try {
+                graph = device.capture();
+                graphs.put(key, graph);
+            } catch (RuntimeException e) {
+                captureFailure = e;
+            }
         }
         if (graph == null) {
             directRuns.merge(key, 1, Integer::sum);
@@ -68,6 +74,11 @@ final class StepGraphs<G extends AutoCloseable> implements AutoCloseable {
 
     boolean enabled() {
         return enabled;
+    }
+
+    /** Why capturing failed (after which every step runs directly), or null. */
+    RuntimeException captureFailure() {
+        return captureFailure;
     }
 
     /** Keys with a captured graph. */

@@ -175,6 +175,9 @@ class DeviceLanguageModelGpuTest {
                 assertArrayEquals(la, lb, name + " step " + step + ": the graph replays the same launches");
                 assertClose(name + " step " + step + " against the CPU engine", lc, lb);
             }
+            StepGraphs<?> captured = b.states().get(2).batch().graphs();
+            assertTrue(captured.captureFailure() == null, "capture failed: " + captured.captureFailure());
+            assertTrue(captured.captured() == 3, "graphs for 4, 3 and 2 sequences: " + captured.captured());
             direct.release(a.states());
             graphs.release(b.states());
         }

@@ -28,7 +28,7 @@ class StepGraphsTest {
     }
 
     /** Counts what the cache asks of the device for one key. */
-    private static final class Counting implements StepGraphs.Device<Recorded> {
+    private static class Counting implements StepGraphs.Device<Recorded> {
         final StepGraphs.Key key;
         final List<String> calls;
         final List<Recorded> made;
@@ -87,6 +87,26 @@ class StepGraphsTest {
         assertNotEquals(consistent, reference, "the kv weight is a kernel argument baked into the graph");
         assertEquals(consistent, new StepGraphs.Key(4, BasedDecode.CONSISTENT));
         assertEquals(consistent.hashCode(), new StepGraphs.Key(4, BasedDecode.CONSISTENT).hashCode());
+    }
+
+    @Test
+    void aFailedCaptureLeavesEveryLaterStepDirect() {
+        List<String> calls = new ArrayList<>();
+        StepGraphs<Recorded> graphs = new StepGraphs<>(true);
+        StepGraphs.Key key = new StepGraphs.Key(3, BasedDecode.CONSISTENT);
+        StepGraphs.Device<Recorded> failing = new Counting(key, calls, new ArrayList<>()) {
+            @Override
+            public Recorded capture() {
+                calls.add("capture fails");
+                throw new IllegalStateException("operation not permitted when stream is capturing");
+            }
+        };
+        for (int i = 0; i < 3; i++) {
+            graphs.run(key, failing);
+        }
+        assertEquals(List.of("direct 3", "capture fails", "direct 3", "direct 3"), calls);
+        assertTrue(graphs.captureFailure().getMessage().contains("capturing"));
+        assertEquals(0, graphs.captured());
     }
 
     @Test
