@@ -14,7 +14,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -107,8 +106,8 @@ class DeviceLanguageModelGpuTest {
                 + steps + " steps");
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"tiny-a", "tiny-b", "tiny-based-a"})
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
     void aPromptReadInChunksEqualsOneReadAtOnce(String name) {
         ModelCheckpoint checkpoint = CheckpointLoader.load(GoldenData.model(name));
         int vocab = checkpoint.config().vocabSize();
@@ -134,8 +133,8 @@ class DeviceLanguageModelGpuTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"tiny-a", "tiny-based-a"})
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
     void graphReplayEqualsDirectLaunchesAsTheBatchShrinks(String name) {
         ModelCheckpoint checkpoint = CheckpointLoader.load(GoldenData.model(name));
         LanguageModel cpu = new LanguageModel(checkpoint.config(), checkpoint.weights(), new CpuBackend(1));
