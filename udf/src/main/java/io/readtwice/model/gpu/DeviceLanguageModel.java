@@ -61,8 +61,10 @@ public final class DeviceLanguageModel implements CausalLm<DeviceSequence>, Auto
     /** Share of the device's free memory this model takes (the rest: CUDA's own use, other processes). */
     static final double MEMORY_FRACTION = Double.parseDouble(System.getProperty("readtwice.gpu.memoryFraction",
             "0.9"));
-    /** Of the memory left after the weights, the share for prefill activations; batches' states get the rest. */
+    /** Of the memory left after the weights, at most this share for prefill activations; batches get the rest. */
     static final double ACTIVATION_SHARE = 0.5;
+    /** Sequences the prefill scratch is planned for (per-sequence buffers and last-position logits). */
+    static final int PLANNED_SEQUENCES = 256;
     private static final Set<GemmEpilogue> PLAIN = EnumSet.noneOf(GemmEpilogue.class);
     private static final Set<GemmEpilogue> ACCUMULATE = EnumSet.of(GemmEpilogue.ACCUMULATE);
     private static final Set<GemmEpilogue> SWIGLU = EnumSet.of(GemmEpilogue.SWIGLU, GemmEpilogue.OUT_BF16);
@@ -118,7 +120,9 @@ public final class DeviceLanguageModel implements CausalLm<DeviceSequence>, Auto
             throw new DeviceOutOfMemory("the weights of a " + config.nLayer() + "-layer model", counter.bytes(),
                     usable);
         }
-        this.memory = device.allocate(counter.bytes() + (long) (left * ACTIVATION_SHARE));
+        // prefill scratch: a full chunk for a large batch, not more (the rest is for the batches' states)
+        long chunkBytes = new ActivationPlan(config, maxChunkTokens, PLANNED_SEQUENCES, PLANNED_SEQUENCES).bytes();
+        this.memory = device.allocate(counter.bytes() + Math.min((long) (left * ACTIVATION_SHARE), chunkBytes));
         try {
             this.weights = ResidentWeights.upload(config, weights, new Uploader());
         } catch (RuntimeException e) {
@@ -164,11 +168,6 @@ public final class DeviceLanguageModel implements CausalLm<DeviceSequence>, Auto
     @Override
     public int tokenLimit() {
         return Integer.MAX_VALUE;
-    }
-
-    public String name() {
-        return "gpu-resident(" + device.name() + ", bf16 weights " + (memory.residentBytes() >> 20) + " MiB, "
-                + (useGraphs ? "decode graphs" : "direct decode") + ")";
     }
 
     /** The result of a prefill: one device-resident state per sequence, and the logits. */
