@@ -13,6 +13,9 @@
 //   1. encoder (JRT only): S = Σ_enc φ(k_enc)·[v_enc, 1]ᵀ, non-causal, chunk by chunk;
 //   2. decoder chunks of C tokens: acc = φ(Q)·S (everything before the chunk) + T·[V, 1] with the exact Taylor scores
 //      T_ij = 1 + s + s²/2 for j ≤ i; y = acc[:, :hd] / (acc[:, hd] + eps); then S += φ(K)ᵀ·[V, 1].
+// Chunked prefill (PrefillChunkPlan): with from_state set, each CTA starts from its (sequence, head) slice of `state`
+// instead of zeros, so a prompt read in several calls carries S and z from one chunk to the next (the encoder is
+// folded in by the first chunk only: its rows come with that chunk). Each CTA reads and writes only its own slice.
 // Masked keys (the reference's left-pad mask, §4.3): positions below masked_keys[s] enter k and k_enc as 0, so
 // φ = e₀: they still add 1 to z and v to S, as the reference does.
 //
@@ -97,7 +100,7 @@ __device__ void fold_keys(const Taylor& taylor, float* s, const float* keys, con
 template <typename T>
 __device__ void prefill(const T* q, const T* k, const T* v, const T* k_enc, const T* v_enc, const int* seq_start,
                         const int* enc_start, const int* masked_keys, float* state, T* out, int heads,
-                        int feature_dim, int hd, int chunk, float eps) {
+                        int feature_dim, int hd, int chunk, float eps, int from_state) {
     extern __shared__ float shared[];
     const Taylor taylor(feature_dim);
     const int f = feature_dim, d_all = taylor.expanded, w = hd + 1;
@@ -116,7 +119,8 @@ __device__ void prefill(const T* q, const T* k, const T* v, const T* k_enc, cons
     const int enc_rows = enc_start == nullptr ? 0 : enc_start[seq + 1] - enc0;
     const int masked = masked_keys == nullptr ? 0 : masked_keys[seq];
 
-    for (int idx = threadIdx.x; idx < d_all * w; idx += blockDim.x) s[idx] = 0.0f;
+    const float* seed = state + ((size_t)seq * heads + head) * d_all * w;
+    for (int idx = threadIdx.x; idx < d_all * w; idx += blockDim.x) s[idx] = from_state ? seed[idx] : 0.0f;
     __syncthreads();
 
     // 1. Encoder prefix: every query sees all of it.
@@ -264,20 +268,21 @@ __device__ void step(const T* q, const T* k, const T* v, float* state, T* out, i
 
 // grid (H, sequences), any block size (256); dynamic shared memory
 // 4·(D·W + 2·C·F + 2·C·W + C²) bytes; chunk C ≤ 64 (kRowsPerThread·groups covers it at any C).
+// from_state: 0 starts from S = 0, 1 from the state already in `state` (chunked prefill).
 extern "C" __global__ void linear_attention_prefill_f32(
     const float* q, const float* k, const float* v, const float* k_enc, const float* v_enc, const int* seq_start,
     const int* enc_start, const int* masked_keys, float* state, float* out, int heads, int feature_dim, int head_dim,
-    int chunk, float eps) {
+    int chunk, float eps, int from_state) {
     prefill(q, k, v, k_enc, v_enc, seq_start, enc_start, masked_keys, state, out, heads, feature_dim, head_dim, chunk,
-            eps);
+            eps, from_state);
 }
 
 extern "C" __global__ void linear_attention_prefill_bf16(
     const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, const __nv_bfloat16* k_enc,
     const __nv_bfloat16* v_enc, const int* seq_start, const int* enc_start, const int* masked_keys, float* state,
-    __nv_bfloat16* out, int heads, int feature_dim, int head_dim, int chunk, float eps) {
+    __nv_bfloat16* out, int heads, int feature_dim, int head_dim, int chunk, float eps, int from_state) {
     prefill(q, k, v, k_enc, v_enc, seq_start, enc_start, masked_keys, state, out, heads, feature_dim, head_dim, chunk,
-            eps);
+            eps, from_state);
 }
 
 // grid (H, batch), block ≥ W threads (G·W, rounded up to a warp); dynamic shared memory 4·(2F + W + G·W) bytes.

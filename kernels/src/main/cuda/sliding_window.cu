@@ -13,6 +13,10 @@
 // in shared memory, one warp per query computes ≤ L scores, a warp softmax, and the weighted sum of values read from
 // global memory. The CTA also writes the cache slots of its own positions when they are among the last L.
 // Decode: one CTA per (head, sequence): rotate q, write the new key and value into the ring, attend over it.
+// Chunked prefill (PrefillChunkPlan): start_positions[s] is the position of sequence s's first row in this call (0:
+// a fresh prompt); keys and values of positions before it come from prev_keys / prev_values, a copy of the ring
+// caches the previous chunk left (a copy, because this call's CTAs overwrite ring slots that other CTAs still read).
+// Rotary uses the absolute positions, so a prompt read in chunks equals one read at once.
 #include "readtwice_common.cuh"
 
 using readtwice::from_float;
@@ -45,17 +49,20 @@ __device__ __forceinline__ float rotated(const T* x, int e, int hd, int pos, con
 
 template <typename T>
 __device__ void prefill(const T* qkv, const int* seq_start, float* key_cache, float* value_cache, T* out, int heads,
-                        int hd, int window_back, float rotary_base) {
+                        int hd, int window_back, float rotary_base, const int* start_positions,
+                        const float* prev_keys, const float* prev_values) {
     extern __shared__ float shared[];
     const int tile = blockIdx.x, head = blockIdx.y, seq = blockIdx.z;
     const int row0 = seq_start[seq], rows = seq_start[seq + 1] - row0;
-    const int t0 = tile * kQueryTile;
+    const int start = start_positions == nullptr ? 0 : start_positions[seq];  // position of local row 0
+    const int t0 = tile * kQueryTile;  // local rows t0 .. t_end-1, positions start + t
     if (t0 >= rows) return;
     const int t_end = min(rows, t0 + kQueryTile);
-    const int k_first = max(0, t0 - window_back);  // first key any query of the tile sees
-    const int n_keys = t_end - k_first;
+    const int p_first = max(0, start + t0 - window_back);  // position of the first key any query of the tile sees
+    const int n_keys = start + t_end - p_first;
     const int width = heads * hd, stride = 3 * width, cache_len = window_back + 1, ks = hd + 1;
     const int warps = blockDim.x / 32, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const size_t ring = (size_t)seq * cache_len * width;
 
     float* inv = shared;                          // [hd/2]
     float* keys = inv + hd / 2;                   // [Q + Wb, hd + 1] rotated keys (odd stride: no bank conflicts)
@@ -65,22 +72,24 @@ __device__ void prefill(const T* qkv, const int* seq_start, float* key_cache, fl
     inverse_frequencies(hd, rotary_base, inv);
     __syncthreads();
     for (int idx = threadIdx.x; idx < n_keys * hd; idx += blockDim.x) {
-        const int j = idx / hd, e = idx % hd, pos = k_first + j;
-        keys[j * ks + e] = rotated(qkv + (size_t)(row0 + pos) * stride + width + head * hd, e, hd, pos, inv);
+        const int j = idx / hd, e = idx % hd, pos = p_first + j;
+        keys[j * ks + e] = pos >= start
+            ? rotated(qkv + (size_t)(row0 + pos - start) * stride + width + head * hd, e, hd, pos, inv)
+            : prev_keys[ring + (size_t)(pos % cache_len) * width + head * hd + e];  // already rotated
     }
     for (int idx = threadIdx.x; idx < (t_end - t0) * hd; idx += blockDim.x) {
-        const int i = idx / hd, e = idx % hd, pos = t0 + i;
-        queries[i * hd + e] = rotated(qkv + (size_t)(row0 + pos) * stride + head * hd, e, hd, pos, inv);
+        const int i = idx / hd, e = idx % hd, t = t0 + i;
+        queries[i * hd + e] = rotated(qkv + (size_t)(row0 + t) * stride + head * hd, e, hd, start + t, inv);
     }
     __syncthreads();
 
     const float scale = (float)(1.0 / sqrt((double)hd));
     float* p = probs + warp * cache_len;
     for (int i = warp; i < t_end - t0; i += warps) {
-        const int t = t0 + i, first = max(0, t - window_back), n = t - first + 1;
+        const int t = t0 + i, pos = start + t, first = max(0, pos - window_back), n = pos - first + 1;
         float max_score = -INFINITY;
         for (int j = lane; j < n; j += 32) {
-            const float* key = keys + (first + j - k_first) * ks;
+            const float* key = keys + (first + j - p_first) * ks;
             float dot = 0.0f;
             for (int e = 0; e < hd; ++e) dot += queries[i * hd + e] * key[e];
             p[j] = dot * scale;
@@ -97,21 +106,25 @@ __device__ void prefill(const T* qkv, const int* seq_start, float* key_cache, fl
         for (int e = lane; e < hd; e += 32) {
             float acc = 0.0f;
             for (int j = 0; j < n; ++j) {
-                acc += p[j] * to_float(qkv[(size_t)(row0 + first + j) * stride + 2 * width + head * hd + e]);
+                const int key_pos = first + j;
+                const float value = key_pos >= start
+                    ? to_float(qkv[(size_t)(row0 + key_pos - start) * stride + 2 * width + head * hd + e])
+                    : prev_values[ring + (size_t)(key_pos % cache_len) * width + head * hd + e];
+                acc += p[j] * value;
             }
             out[(size_t)(row0 + t) * width + head * hd + e] = from_float<T>(acc / sum);
         }
         __syncwarp();
     }
 
-    // The decode ring: positions among the last L of the sequence.
-    float* kc = key_cache + (size_t)seq * cache_len * width;
-    float* vc = value_cache + (size_t)seq * cache_len * width;
+    // The decode ring: this call's positions among the last L of what the sequence has read.
+    float* kc = key_cache + ring;
+    float* vc = value_cache + ring;
     for (int idx = threadIdx.x; idx < (t_end - t0) * hd; idx += blockDim.x) {
         const int t = t0 + idx / hd, e = idx % hd;
         if (t < rows - cache_len) continue;
-        const int slot = (t % cache_len) * width + head * hd + e;
-        kc[slot] = keys[(t - k_first) * ks + e];
+        const int slot = ((start + t) % cache_len) * width + head * hd + e;
+        kc[slot] = keys[(start + t - p_first) * ks + e];
         vc[slot] = to_float(qkv[(size_t)(row0 + t) * stride + 2 * width + head * hd + e]);
     }
 }
@@ -168,17 +181,23 @@ __device__ void step(const T* qkv, const int* positions, float* key_cache, float
 }  // namespace
 
 // grid (ceil(longest / 32), H, sequences), block 256; dynamic shared memory
-// 4·(hd/2 + (32 + Wb)·(hd + 1) + 32·hd + (block/32)·(Wb + 1)) bytes.
+// 4·(hd/2 + (32 + Wb)·(hd + 1) + 32·hd + (block/32)·(Wb + 1)) bytes. start_positions, prev_keys, prev_values: all
+// null (positions from 0), or all given (chunked prefill; the prev buffers must not alias the caches).
 extern "C" __global__ void sliding_window_prefill_f32(const float* qkv, const int* seq_start, float* key_cache,
                                                       float* value_cache, float* out, int heads, int head_dim,
-                                                      int window_back, float rotary_base) {
-    prefill(qkv, seq_start, key_cache, value_cache, out, heads, head_dim, window_back, rotary_base);
+                                                      int window_back, float rotary_base, const int* start_positions,
+                                                      const float* prev_keys, const float* prev_values) {
+    prefill(qkv, seq_start, key_cache, value_cache, out, heads, head_dim, window_back, rotary_base, start_positions,
+            prev_keys, prev_values);
 }
 
 extern "C" __global__ void sliding_window_prefill_bf16(const __nv_bfloat16* qkv, const int* seq_start,
                                                        float* key_cache, float* value_cache, __nv_bfloat16* out,
-                                                       int heads, int head_dim, int window_back, float rotary_base) {
-    prefill(qkv, seq_start, key_cache, value_cache, out, heads, head_dim, window_back, rotary_base);
+                                                       int heads, int head_dim, int window_back, float rotary_base,
+                                                       const int* start_positions, const float* prev_keys,
+                                                       const float* prev_values) {
+    prefill(qkv, seq_start, key_cache, value_cache, out, heads, head_dim, window_back, rotary_base, start_positions,
+            prev_keys, prev_values);
 }
 
 // grid (H, batch), block 128; dynamic shared memory 4·(hd/2 + hd + Wb + 1) bytes. positions[s] = tokens already read.

@@ -6,7 +6,7 @@ import io.readtwice.generate.Generator;
 import io.readtwice.generate.JrtPadding;
 import io.readtwice.kernels.DeviceError;
 import io.readtwice.kernels.DeviceOutOfMemory;
-import io.readtwice.model.LanguageModel;
+import io.readtwice.model.CausalLm;
 import io.readtwice.prompt.AnswerMetrics;
 import io.readtwice.prompt.AnswerText;
 import io.readtwice.text.Gpt2Tokenizer;
@@ -16,7 +16,7 @@ import java.util.List;
 
 /**
  * Answers a group of rows with one model: builds and checks each prompt, packs the good ones into micro-batches by
- * the token budget ({@link TokenBudgetBatcher}; on a GPU at most {@link LanguageModel#tokenLimit()}), generates,
+ * the token budget ({@link TokenBudgetBatcher}; on a GPU at most {@link CausalLm#tokenLimit()}), generates,
  * then turns each generation into an answer with gold-answer metrics. A bad row becomes an error answer and the others go on; with {@code failOnError} the first
  * bad row throws {@link BadRowException} instead.
  *
@@ -37,7 +37,7 @@ public final class Answerer {
         List<Generation> generate(List<int[]> prompts, GenerationOptions options);
     }
 
-    private final LanguageModel model;
+    private final CausalLm<?> model;
     private final AnswerSettings settings;
     private final Engine engine;
     private final GenerationOptions options;
@@ -46,11 +46,11 @@ public final class Answerer {
     /** Rows whose generation failed alone since the last row that generated. */
     private int failureStreak;
 
-    public Answerer(LanguageModel model, AnswerSettings settings) {
+    public Answerer(CausalLm<?> model, AnswerSettings settings) {
         this(model, settings, null);
     }
 
-    Answerer(LanguageModel model, AnswerSettings settings, Engine engine) {
+    Answerer(CausalLm<?> model, AnswerSettings settings, Engine engine) {
         this.model = model;
         this.settings = settings;
         this.engine = engine != null ? engine : new Generator(model, tokenizer::decode)::generate;

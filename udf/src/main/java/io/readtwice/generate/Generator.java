@@ -1,9 +1,8 @@
 package io.readtwice.generate;
 
 import io.readtwice.generate.Generation.TokenLogprob;
-import io.readtwice.model.LanguageModel;
+import io.readtwice.model.CausalLm;
 import io.readtwice.model.ModelConfig;
-import io.readtwice.model.SequenceState;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,26 +12,33 @@ import java.util.function.Function;
 /**
  * Greedy generation over a batch of prompts (model-spec §6.2): one prefill yields each prompt's first token, then
  * one recurrent step per further token, only for the sequences still running. Each prompt is prepared on its own
- * (JRT left padding, §6.2 step 5), so a sequence's result does not depend on what it is batched with.
+ * (JRT left padding, §6.2 step 5), so a sequence's result does not depend on what it is batched with. Runs any
+ * {@link CausalLm}: the host engine or the device-resident GPU model.
  */
 public final class Generator {
     /** The harness pads JRT prompts with the GPT-2 token for " " (model-spec §6.1). */
     public static final int PAD_TOKEN = 220;
 
-    private final LanguageModel model;
+    private final CausalLm<?> model;
     private final Function<int[], String> detokenizer;
 
     /**
      * @param model       the model to run
      * @param detokenizer turns generated ids into text, for stop sequences and {@link Generation#text()}
      */
-    public Generator(LanguageModel model, Function<int[], String> detokenizer) {
+    public Generator(CausalLm<?> model, Function<int[], String> detokenizer) {
         this.model = model;
         this.detokenizer = detokenizer;
     }
 
     /** Generates for every prompt; each result equals running that prompt alone. */
     public List<Generation> generate(List<int[]> prompts, GenerationOptions options) {
+        return generate(model, prompts, options);
+    }
+
+    /** The loop, with the model's state type named; the states are released when it ends, however it ends. */
+    private <S extends CausalLm.Sequence> List<Generation> generate(CausalLm<S> lm, List<int[]> prompts,
+                                                                   GenerationOptions options) {
         int batch = prompts.size();
         List<int[]> fed = new ArrayList<>(batch);
         int[] masked = new int[batch];
@@ -46,36 +52,42 @@ public final class Generator {
             masked[s] = pads;
         }
 
-        LanguageModel.Prefill prefill = model.prefill(fed, masked, false, null);
-        Running[] running = new Running[batch];
-        for (int s = 0; s < batch; s++) {
-            running[s] = new Running(prefill.states().get(s));
-        }
-        int vocab = model.config().paddedVocab();
-        float[] logits = prefill.logits();
-        List<Running> active = new ArrayList<>(Arrays.asList(running));
-        while (true) {
-            for (int row = 0; row < active.size(); row++) {
-                active.get(row).choose(new LogitsRow(logits, row, vocab), options);
+        CausalLm.Prefill<S> prefill = lm.prefill(fed, masked, false);
+        try {
+            List<Running> running = new ArrayList<>(batch);
+            for (int s = 0; s < batch; s++) {
+                running.add(new Running());
             }
-            active.removeIf(r -> r.done);
-            if (active.isEmpty()) {
-                break;
+            int vocab = lm.config().paddedVocab();
+            float[] logits = prefill.logits();
+            List<Integer> active = new ArrayList<>(batch);      // indices into running and the prefill's states
+            for (int s = 0; s < batch; s++) {
+                active.add(s);
             }
-            int[] next = new int[active.size()];
-            List<SequenceState> states = new ArrayList<>(active.size());
-            for (int i = 0; i < next.length; i++) {
-                next[i] = active.get(i).lastToken();
-                states.add(active.get(i).state);
+            while (true) {
+                for (int row = 0; row < active.size(); row++) {
+                    running.get(active.get(row)).choose(new LogitsRow(logits, row, vocab), options);
+                }
+                active.removeIf(s -> running.get(s).done);
+                if (active.isEmpty()) {
+                    break;
+                }
+                int[] next = new int[active.size()];
+                List<S> states = new ArrayList<>(active.size());
+                for (int i = 0; i < next.length; i++) {
+                    next[i] = running.get(active.get(i)).lastToken();
+                    states.add(prefill.states().get(active.get(i)));
+                }
+                logits = lm.step(states, next, options.basedDecode());
             }
-            logits = model.step(states, next, options.basedDecode());
+            List<Generation> out = new ArrayList<>(batch);
+            for (int s = 0; s < batch; s++) {
+                out.add(running.get(s).result(prompts.get(s).length, fed.get(s).length));
+            }
+            return out;
+        } finally {
+            lm.release(prefill.states());
         }
-
-        List<Generation> out = new ArrayList<>(batch);
-        for (int s = 0; s < batch; s++) {
-            out.add(running[s].result(prompts.get(s).length, fed.get(s).length));
-        }
-        return out;
     }
 
     /** Pads a JRT-RNN prompt shorter than the encoder length M up to M (model-spec §6.2), when asked to. */
@@ -89,17 +101,12 @@ public final class Generator {
 
     /** One sequence being generated. */
     private final class Running {
-        final SequenceState state;
         final List<Integer> ids = new ArrayList<>();
         final List<Float> logprobs = new ArrayList<>();
         final List<List<TokenLogprob>> tops = new ArrayList<>();
         String text = "";
         String stoppedBy;
         boolean done;
-
-        Running(SequenceState state) {
-            this.state = state;
-        }
 
         void choose(LogitsRow row, GenerationOptions options) {
             int id = row.argmax();

@@ -20,7 +20,7 @@ import java.util.List;
  *
  * <p>Dimension letters: T tokens of a call (all sequences packed), B sequences, d = d_model, Vp padded vocabulary.
  */
-public final class LanguageModel {
+public final class LanguageModel implements CausalLm<SequenceState> {
     private final ModelConfig config;
     private final Backend backend;
     private final WeightPrecision precision;
@@ -75,11 +75,12 @@ public final class LanguageModel {
         }
     }
 
+    @Override
     public WeightPrecision precision() {
         return precision;
     }
 
-
+    @Override
     public ModelConfig config() {
         return config;
     }
@@ -94,6 +95,7 @@ public final class LanguageModel {
      * ({@link Backend#maxLinearRows}); unbounded on the host. Widest input and output over every projection of
      * spec §2–§5, so the bound holds for each of them.
      */
+    @Override
     public int tokenLimit() {
         int widestIn = Math.max(d, config.mlpHidden());
         int widestOut = Math.max(2 * config.mlpHidden(), 3 * d);
@@ -132,7 +134,12 @@ public final class LanguageModel {
      * @param logits [B, Vp] logits at each sequence's last position, or [T, Vp] for every position
      *               when all positions were asked for
      */
-    public record Prefill(List<SequenceState> states, float[] logits) {
+    public record Prefill(List<SequenceState> states, float[] logits) implements CausalLm.Prefill<SequenceState> {
+    }
+
+    @Override
+    public Prefill prefill(List<int[]> sequences, int[] maskedKeys, boolean allPositions) {
+        return prefill(sequences, maskedKeys, allPositions, null);
     }
 
     /**
@@ -172,6 +179,7 @@ public final class LanguageModel {
      * One recurrent decode step: feeds {@code tokens[s]} to sequence {@code states.get(s)} and returns the next
      * logits, [B, Vp]. The states are updated in place.
      */
+    @Override
     public float[] step(List<SequenceState> states, int[] tokens, BasedDecode basedDecode) {
         checkTokens(tokens);
         int batch = tokens.length;

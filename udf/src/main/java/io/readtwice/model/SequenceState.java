@@ -4,7 +4,7 @@ package io.readtwice.model;
  * Everything the model remembers about one sequence: a fixed-size state per layer (constant memory, whatever the
  * length) and the number of tokens read so far, which is the next token's rotary position.
  */
-public final class SequenceState {
+public final class SequenceState implements CausalLm.Sequence {
     private final MixerState[] layers;
     private int position;
 
@@ -17,6 +17,7 @@ public final class SequenceState {
     }
 
     /** Tokens read so far (prompt, padding included, plus decoded tokens). */
+    @Override
     public int position() {
         return position;
     }

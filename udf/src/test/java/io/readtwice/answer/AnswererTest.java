@@ -45,7 +45,7 @@ class AnswererTest {
 
     @BeforeAll
     static void load() throws Exception {
-        jrt = ModelHolder.acquire(GoldenData.model("tiny-gpt2-jrt"), ModelHolder.CPU, 1).model();
+        jrt = (LanguageModel) ModelHolder.acquire(GoldenData.model("tiny-gpt2-jrt"), ModelHolder.CPU, 1).model();
         cases = GoldenData.readJson(GoldenData.model("tiny-gpt2-jrt").resolve("cases.json")).get("cases");
     }
 

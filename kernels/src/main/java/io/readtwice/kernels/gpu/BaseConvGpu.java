@@ -1,5 +1,7 @@
 package io.readtwice.kernels.gpu;
 
+import jcuda.driver.CUstream;
+
 import java.util.List;
 
 /**
@@ -15,14 +17,32 @@ public final class BaseConvGpu {
     static final int THREADS = 256;
 
     private final KernelModule module;
+    private final CUstream stream;
 
+    /** Launches on the default stream. */
     public BaseConvGpu(CudaContext context) {
+        this(context, null);
+    }
+
+    /** Launches on {@code stream} (null: the default stream), e.g. one being captured into a CUDA graph. */
+    public BaseConvGpu(CudaContext context, CUstream stream) {
         this.module = context.module(MODULE);
+        this.stream = stream;
     }
 
     /** z {@code [rows, 2·channels]} (u1, u2), out {@code [rows, channels]}; writes every sequence's state. */
     public void prefill(DeviceBuffer z, PackedSequences sequences, int channels, DeviceBuffer conv, int taps,
                         DeviceBuffer state, DeviceBuffer out) {
+        prefill(z, sequences, channels, conv, taps, null, state, out);
+    }
+
+    /**
+     * Prefill of one chunk of longer prompts: rows before each sequence's chunk come from {@code previousState}, a
+     * copy of the state the previous chunk left ({@code [sequences, taps, channels]}; not {@code state} itself,
+     * which this launch overwrites while other blocks read). Null: every sequence starts here.
+     */
+    public void prefill(DeviceBuffer z, PackedSequences sequences, int channels, DeviceBuffer conv, int taps,
+                        DeviceBuffer previousState, DeviceBuffer state, DeviceBuffer out) {
         ArgumentChecks.positive(PREFILL, "channels", channels);
         ArgumentChecks.positive(PREFILL, "taps", taps);
         ElementType type = ArgumentChecks.activationType(PREFILL, "z", z);
@@ -33,10 +53,14 @@ public final class BaseConvGpu {
         ArgumentChecks.holds(PREFILL, "conv", conv, ElementType.F32, (long) channels * taps, "[channels, taps]");
         ArgumentChecks.holds(PREFILL, "state", state, ElementType.F32, (long) s * taps * channels,
                 "[sequences, taps, channels]");
+        if (previousState != null) {
+            ArgumentChecks.holds(PREFILL, "previousState", previousState, ElementType.F32, (long) s * taps * channels,
+                    "[sequences, taps, channels]");
+        }
         KernelArgs args = new KernelArgs().buffer(z).buffer(sequences.device()).i32(s).buffer(conv).buffer(state)
-                .buffer(out).i32(Math.toIntExact(rows)).i32(channels).i32(taps);
+                .buffer(out).i32(Math.toIntExact(rows)).i32(channels).i32(taps).bufferOrNull(previousState);
         module.kernel(PREFILL + type.kernelSuffix()).launch(LaunchShape.grid(Math.toIntExact(rows + s),
-                ArgumentChecks.ceilDiv(channels, THREADS), THREADS, 0), args);
+                ArgumentChecks.ceilDiv(channels, THREADS), THREADS, 0), args, stream);
     }
 
     /** One row per sequence: z {@code [batch, 2·channels]}, out {@code [batch, channels]}; the state shifts. */
@@ -54,6 +78,6 @@ public final class BaseConvGpu {
         ArgumentChecks.atMost(STEP, "batch", batch, LaunchShape.MAX_GRID_YZ, "grid y");
         KernelArgs args = new KernelArgs().buffer(z).buffer(conv).buffer(state).buffer(out).i32(channels).i32(taps);
         module.kernel(STEP + type.kernelSuffix()).launch(LaunchShape.grid(ArgumentChecks.ceilDiv(channels, THREADS),
-                batch, THREADS, 0), args);
+                batch, THREADS, 0), args, stream);
     }
 }

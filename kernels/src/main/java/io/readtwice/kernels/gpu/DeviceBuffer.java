@@ -6,20 +6,50 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
 
 /**
- * A {@code cuMemAlloc} allocation of {@code elements} values of one {@link ElementType}. Float uploads to a bfloat16
- * buffer round to nearest even on the host (as {@link Bf16Matrix} does); downloads widen. Copies are synchronous.
+ * {@code elements} values of one {@link ElementType} on the device: either a {@code cuMemAlloc} allocation of its own,
+ * or a view of memory owned elsewhere (a {@link DeviceMemory} block, or a row range of another buffer via
+ * {@link #slice}), which {@link #close} leaves alone. Float uploads to a bfloat16 buffer round to nearest even on the
+ * host (as {@link Bf16Matrix} does); downloads widen. Copies are synchronous.
  */
 public final class DeviceBuffer implements AutoCloseable {
     private final CudaContext context;
     private final ElementType type;
     private final long elements;
-    private final CUdeviceptr pointer = new CUdeviceptr();
+    private final CUdeviceptr pointer;
+    /** False for a view: the memory belongs to someone else and is not freed here. */
+    private final boolean owned;
     private boolean freed;
 
     private DeviceBuffer(CudaContext context, ElementType type, long elements) {
+        this(context, type, elements, new CUdeviceptr(), true);
+    }
+
+    private DeviceBuffer(CudaContext context, ElementType type, long elements, CUdeviceptr pointer, boolean owned) {
         this.context = context;
         this.type = type;
         this.elements = elements;
+        this.pointer = pointer;
+        this.owned = owned;
+    }
+
+    /** A view of {@code elements} values at {@code pointer}, memory that someone else allocated and frees. */
+    static DeviceBuffer view(CudaContext context, ElementType type, long elements, CUdeviceptr pointer) {
+        if (elements < 1) {
+            throw new IllegalArgumentException("a device buffer needs at least one element, got " + elements);
+        }
+        return new DeviceBuffer(context, type, elements, pointer, false);
+    }
+
+    /**
+     * Elements {@code [from, from + count)} of this buffer as a view (e.g. the rows of one sequence): valid while this
+     * buffer is; closing it does nothing.
+     */
+    public DeviceBuffer slice(long from, long count) {
+        if (from < 0 || count < 1 || from + count > elements) {
+            throw new IllegalArgumentException("slice [" + from + ", " + (from + count) + ") of a buffer of "
+                    + elements + " elements");
+        }
+        return new DeviceBuffer(context, type, count, pointer().withByteOffset(from * type.bytes()), false);
     }
 
     public static DeviceBuffer allocate(CudaContext context, ElementType type, long elements) {
@@ -148,8 +178,10 @@ public final class DeviceBuffer implements AutoCloseable {
     @Override
     public void close() {
         if (!freed) {
-            context.makeCurrent();
-            JCudaDriver.cuMemFree(pointer);
+            if (owned) {
+                context.makeCurrent();
+                JCudaDriver.cuMemFree(pointer);
+            }
             freed = true;
         }
     }

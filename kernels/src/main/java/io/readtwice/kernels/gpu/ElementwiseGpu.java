@@ -1,5 +1,7 @@
 package io.readtwice.kernels.gpu;
 
+import jcuda.driver.CUstream;
+
 import java.util.List;
 
 /**
@@ -17,9 +19,17 @@ public final class ElementwiseGpu {
     private static final int MAX_GRID_X = 65535 * 32;  // grid-stride: more blocks than this add nothing
 
     private final KernelModule module;
+    private final CUstream stream;
 
+    /** Launches on the default stream. */
     public ElementwiseGpu(CudaContext context) {
+        this(context, null);
+    }
+
+    /** Launches on {@code stream} (null: the default stream), e.g. one being captured into a CUDA graph. */
+    public ElementwiseGpu(CudaContext context, CUstream stream) {
         this.module = context.module(MODULE);
+        this.stream = stream;
     }
 
     /** out {@code [n, d]} float32 = table {@code [vocab, d]} (F32 or BF16) rows of tokens (int32 {@code [n]}). */
@@ -32,7 +42,7 @@ public final class ElementwiseGpu {
         ArgumentChecks.holds(EMBED, "tokens", tokens, ElementType.I32, n, "[n]");
         ArgumentChecks.holds(EMBED, "out", out, ElementType.F32, (long) n * d, "[n, d]");
         module.kernel(EMBED + type.kernelSuffix()).launch(LaunchShape.grid(n, 1, THREADS, 0),
-                new KernelArgs().buffer(table).buffer(tokens).buffer(out).i32(vocab).i32(d));
+                new KernelArgs().buffer(table).buffer(tokens).buffer(out).i32(vocab).i32(d), stream);
     }
 
     /**
@@ -51,7 +61,7 @@ public final class ElementwiseGpu {
         ArgumentChecks.holds(RMS_NORM, "w", w, ElementType.F32, d, "[d]");
         ArgumentChecks.holds(RMS_NORM, "y", y, type, (long) rows * d, "[rows, d]");
         module.kernel(RMS_NORM + type.kernelSuffix()).launch(LaunchShape.grid(rows, 1, THREADS, 0),
-                new KernelArgs().buffer(residual).bufferOrNull(h).buffer(w).buffer(y).i32(d).f32(eps));
+                new KernelArgs().buffer(residual).bufferOrNull(h).buffer(w).buffer(y).i32(d).f32(eps), stream);
     }
 
     /** out {@code [rows, hidden]} = silu(gate) ⊙ value of z {@code [rows, 2·hidden]} = (value, gate). */
@@ -64,6 +74,6 @@ public final class ElementwiseGpu {
         ArgumentChecks.holds(SWIGLU, "out", out, type, total, "[rows, hidden]");
         int blocks = (int) Math.min(MAX_GRID_X, (total + THREADS - 1) / THREADS);
         module.kernel(SWIGLU + type.kernelSuffix()).launch(LaunchShape.grid(blocks, 1, THREADS, 0),
-                new KernelArgs().buffer(z).buffer(out).i64(rows).i32(hidden));
+                new KernelArgs().buffer(z).buffer(out).i64(rows).i32(hidden), stream);
     }
 }

@@ -43,10 +43,11 @@ import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
  * <p>What stays on the host for now. The seam hands every operation host float32 arrays, so activations are staged
  * per projection: rows go through pinned memory in blocks, with three streams so that block i+1's upload and block
  * i−1's download overlap block i's GEMM. The other operations (norms, SwiGLU's element-wise part, the mixers,
- * the embedding gather) run on the wrapped {@link CpuBackend} until their kernels are wired in. A fully resident
- * forward pass (activations and recurrent state on the device, decode steps captured as CUDA graphs, prefill in
- * {@link PrefillChunkPlan} chunks, SwiGLU and residual adds fused into the GEMM via {@link GemmEpilogue}) needs the
- * seam to pass device buffers instead of arrays: see docs/gpu-backend.md.
+ * the embedding gather) run on the wrapped {@link CpuBackend}. The fully resident forward pass (activations and
+ * recurrent state on the device, decode steps as CUDA graphs, prefill in {@link PrefillChunkPlan} chunks, SwiGLU and
+ * residual adds fused into the GEMM via {@link GemmEpilogue}) is udf's {@code DeviceLanguageModel} on a
+ * {@link GpuDevice}, which {@code --backend gpu} runs; this seam stays for {@code bench} and as
+ * {@code -Dreadtwice.gpu.resident=false} (docs/gpu-backend.md).
  *
  * <p>Threads. All task threads of the executor share this backend; JCuda's context is per thread, so every call
  * makes it current, and calls are serialised (one launching thread at a time, gpu-notes §4.2).

@@ -1,6 +1,7 @@
 package io.readtwice.kernels.gpu;
 
 import io.readtwice.kernels.LinearAttentionDims;
+import jcuda.driver.CUstream;
 
 import java.util.List;
 
@@ -25,10 +26,18 @@ public final class LinearAttentionGpu {
 
     private final CudaContext context;
     private final KernelModule module;
+    private final CUstream stream;
 
+    /** Launches on the default stream. */
     public LinearAttentionGpu(CudaContext context) {
+        this(context, null);
+    }
+
+    /** Launches on {@code stream} (null: the default stream), e.g. one being captured into a CUDA graph. */
+    public LinearAttentionGpu(CudaContext context, CUstream stream) {
         this.context = context;
         this.module = context.module(MODULE);
+        this.stream = stream;
     }
 
     /**
@@ -43,6 +52,17 @@ public final class LinearAttentionGpu {
     public void prefill(LinearAttentionDims dims, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kEnc,
                         DeviceBuffer vEnc, PackedSequences sequences, PackedSequences encoder,
                         DeviceBuffer maskedKeys, DeviceBuffer state, DeviceBuffer out) {
+        prefill(dims, q, k, v, kEnc, vEnc, sequences, encoder, maskedKeys, state, out, false);
+    }
+
+    /**
+     * Prefill of one chunk of a longer prompt: with {@code fromState} each (sequence, head) starts from the S and z
+     * already in {@code state} (what the previous chunk left) instead of zero, so that reading a prompt in
+     * {@link PrefillChunkPlan} chunks equals reading it at once. Masked keys count from the chunk's first row.
+     */
+    public void prefill(LinearAttentionDims dims, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kEnc,
+                        DeviceBuffer vEnc, PackedSequences sequences, PackedSequences encoder,
+                        DeviceBuffer maskedKeys, DeviceBuffer state, DeviceBuffer out, boolean fromState) {
         checkDims(PREFILL, dims);
         ElementType type = ArgumentChecks.activationType(PREFILL, "q", q);
         long rows = sequences.rows();
@@ -77,9 +97,10 @@ public final class LinearAttentionGpu {
         KernelArgs args = new KernelArgs().buffer(q).buffer(k).buffer(v).bufferOrNull(kEnc).bufferOrNull(vEnc)
                 .buffer(sequences.device()).bufferOrNull(encoder == null ? null : encoder.device())
                 .bufferOrNull(maskedKeys).buffer(state).buffer(out)
-                .i32(dims.heads()).i32(dims.featureDim()).i32(dims.headDim()).i32(chunk).f32(dims.eps());
+                .i32(dims.heads()).i32(dims.featureDim()).i32(dims.headDim()).i32(chunk).f32(dims.eps())
+                .i32(fromState ? 1 : 0);
         module.kernel(PREFILL + type.kernelSuffix()).launch(
-                LaunchShape.grid(dims.heads(), s, PREFILL_THREADS, prefillSharedBytes(dims, chunk)), args);
+                LaunchShape.grid(dims.heads(), s, PREFILL_THREADS, prefillSharedBytes(dims, chunk)), args, stream);
     }
 
     /**
@@ -107,7 +128,8 @@ public final class LinearAttentionGpu {
         int shared = 4 * (2 * dims.featureDim() + width + groups * width);
         KernelArgs args = new KernelArgs().buffer(q).buffer(k).buffer(v).buffer(state).buffer(out)
                 .i32(dims.heads()).i32(dims.featureDim()).i32(dims.headDim()).f32(kvWeight).f32(dims.eps());
-        module.kernel(STEP + type.kernelSuffix()).launch(LaunchShape.grid(dims.heads(), batch, block, shared), args);
+        module.kernel(STEP + type.kernelSuffix()).launch(LaunchShape.grid(dims.heads(), batch, block, shared), args,
+                stream);
     }
 
     /** Shared memory of one prefill block: the state [D, W], queries and keys [C, F], values and sums [C, W], scores. */

@@ -1,6 +1,7 @@
 package io.readtwice.kernels.gpu;
 
 import io.readtwice.kernels.WindowDims;
+import jcuda.driver.CUstream;
 
 import java.util.List;
 
@@ -20,16 +21,45 @@ public final class SlidingWindowGpu {
 
     private final CudaContext context;
     private final KernelModule module;
+    private final CUstream stream;
 
+    /** Launches on the default stream. */
     public SlidingWindowGpu(CudaContext context) {
+        this(context, null);
+    }
+
+    /** Launches on {@code stream} (null: the default stream), e.g. one being captured into a CUDA graph. */
+    public SlidingWindowGpu(CudaContext context, CUstream stream) {
         this.context = context;
         this.module = context.module(MODULE);
+        this.stream = stream;
     }
 
     /** qkv {@code [rows, 3·H·hd]}, out {@code [rows, H·hd]}; fills the caches' slots of each sequence's last positions. */
     public void prefill(WindowDims dims, DeviceBuffer qkv, PackedSequences sequences, DeviceBuffer keyCache,
                         DeviceBuffer valueCache, DeviceBuffer out) {
+        prefill(dims, qkv, sequences, null, null, null, keyCache, valueCache, out);
+    }
+
+    /**
+     * Prefill of one chunk of longer prompts: sequence s's rows are positions {@code startPositions[s]..} (int32 on
+     * the device); keys and values of the window before them come from {@code previousKeys}/{@code previousValues},
+     * a copy of the ring caches the previous chunk left (not the caches themselves: this launch overwrites ring
+     * slots that other blocks still read). All three null: every sequence starts at position 0.
+     */
+    public void prefill(WindowDims dims, DeviceBuffer qkv, PackedSequences sequences, DeviceBuffer startPositions,
+                        DeviceBuffer previousKeys, DeviceBuffer previousValues, DeviceBuffer keyCache,
+                        DeviceBuffer valueCache, DeviceBuffer out) {
         checkDims(PREFILL, dims);
+        if ((startPositions == null) != (previousKeys == null) || (startPositions == null) != (previousValues == null)) {
+            throw new IllegalArgumentException(PREFILL + ": startPositions, previousKeys and previousValues come "
+                    + "together");
+        }
+        if (startPositions != null) {
+            ArgumentChecks.holds(PREFILL, "startPositions", startPositions, ElementType.I32, sequences.sequences(),
+                    "[sequences]");
+            checkCaches(PREFILL, dims, sequences.sequences(), previousKeys, previousValues);
+        }
         ElementType type = ArgumentChecks.activationType(PREFILL, "qkv", qkv);
         long width = (long) dims.heads() * dims.headDim();
         long rows = sequences.rows();
@@ -42,10 +72,11 @@ public final class SlidingWindowGpu {
         int shared = 4 * (dims.headDim() / 2 + (QUERY_TILE + dims.windowBack()) * (dims.headDim() + 1)
                 + QUERY_TILE * dims.headDim() + PREFILL_THREADS / 32 * dims.cacheLength());
         KernelArgs args = new KernelArgs().buffer(qkv).buffer(sequences.device()).buffer(keyCache).buffer(valueCache)
-                .buffer(out).i32(dims.heads()).i32(dims.headDim()).i32(dims.windowBack()).f32(dims.rotaryBase());
+                .buffer(out).i32(dims.heads()).i32(dims.headDim()).i32(dims.windowBack()).f32(dims.rotaryBase())
+                .bufferOrNull(startPositions).bufferOrNull(previousKeys).bufferOrNull(previousValues);
         module.kernel(PREFILL + type.kernelSuffix()).launch(new LaunchShape(
                 ArgumentChecks.ceilDiv(sequences.longest(), QUERY_TILE), dims.heads(), sequences.sequences(),
-                PREFILL_THREADS, shared), args);
+                PREFILL_THREADS, shared), args, stream);
     }
 
     /**
@@ -66,7 +97,7 @@ public final class SlidingWindowGpu {
         KernelArgs args = new KernelArgs().buffer(qkv).buffer(positions).buffer(keyCache).buffer(valueCache)
                 .buffer(out).i32(dims.heads()).i32(dims.headDim()).i32(dims.windowBack()).f32(dims.rotaryBase());
         module.kernel(STEP + type.kernelSuffix()).launch(LaunchShape.grid(dims.heads(), batch, STEP_THREADS, shared),
-                args);
+                args, stream);
     }
 
     private static void checkCaches(String kernel, WindowDims dims, int sequences, DeviceBuffer keyCache,

@@ -1,5 +1,7 @@
 package io.readtwice.kernels.gpu;
 
+import jcuda.driver.CUstream;
+
 import java.util.List;
 
 /**
@@ -15,9 +17,17 @@ public final class VocabGpu {
     static final int THREADS = 1024;
 
     private final KernelModule module;
+    private final CUstream stream;
 
+    /** Launches on the default stream. */
     public VocabGpu(CudaContext context) {
+        this(context, null);
+    }
+
+    /** Launches on {@code stream} (null: the default stream), e.g. one being captured into a CUDA graph. */
+    public VocabGpu(CudaContext context, CUstream stream) {
         this.module = context.module(MODULE);
+        this.stream = stream;
     }
 
     /** argmax int32 {@code [rows]}, logSumExp float32 {@code [rows]}. */
@@ -26,7 +36,7 @@ public final class VocabGpu {
         ArgumentChecks.holds(GREEDY, "argmax", argmax, ElementType.I32, rows, "[rows]");
         ArgumentChecks.holds(GREEDY, "logSumExp", logSumExp, ElementType.F32, rows, "[rows]");
         module.kernel(GREEDY + type.kernelSuffix()).launch(LaunchShape.grid(rows, 1, THREADS, 0),
-                new KernelArgs().buffer(logits).buffer(argmax).buffer(logSumExp).i32(vocab));
+                new KernelArgs().buffer(logits).buffer(argmax).buffer(logSumExp).i32(vocab), stream);
     }
 
     /** logProbs float32 {@code [rows, V]} = logits − log Σ exp(logits), per row. */
@@ -34,7 +44,7 @@ public final class VocabGpu {
         ElementType type = check(LOG_SOFTMAX, logits, rows, vocab);
         ArgumentChecks.holds(LOG_SOFTMAX, "logProbs", logProbs, ElementType.F32, (long) rows * vocab, "[rows, V]");
         module.kernel(LOG_SOFTMAX + type.kernelSuffix()).launch(LaunchShape.grid(rows, 1, THREADS, 0),
-                new KernelArgs().buffer(logits).buffer(logProbs).i32(vocab));
+                new KernelArgs().buffer(logits).buffer(logProbs).i32(vocab), stream);
     }
 
     private static ElementType check(String kernel, DeviceBuffer logits, int rows, int vocab) {
