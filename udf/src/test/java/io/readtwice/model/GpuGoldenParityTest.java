@@ -18,6 +18,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import static io.readtwice.model.Bf16Parity.TOKEN_AGREEMENT;
+import static io.readtwice.model.Bf16Parity.argmax;
+import static io.readtwice.model.Bf16Parity.assertClose;
+import static io.readtwice.model.Bf16Parity.last;
+import static io.readtwice.model.Bf16Parity.maskedKeys;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -39,9 +44,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @Tag("gpu")
 class GpuGoldenParityTest {
-    static final double RELATIVE = 2e-2;
-    static final double ABSOLUTE = 1e-3;
-    static final double TOKEN_AGREEMENT = 0.95;
     /** Which golden models to run, e.g. {@code tiny-a,tiny-b,tiny-based-a}; unset or empty: all of them. */
     static final String MODELS_PROPERTY = "readtwice.gpu.golden";
     private static final int STEPS = 16;
@@ -89,7 +91,7 @@ class GpuGoldenParityTest {
         int agreed = 0;
         for (JsonNode c : GoldenData.cases(name).get("cases")) {
             int[] fed = GoldenData.ints(c.get("padded_input_ids"));
-            int[] masked = {Golden.maskedKeys(c)};
+            int[] masked = {maskedKeys(c)};
             LanguageModel.Prefill a = cpu.prefill(List.of(fed), masked, true, null);
             LanguageModel.Prefill b = onGpu.prefill(List.of(fed), masked, true, null);
             assertClose(name + " " + c.get("name").asText() + " prefill", a.logits(), b.logits());
@@ -110,34 +112,5 @@ class GpuGoldenParityTest {
         double share = (double) agreed / steps;
         System.out.printf("gpu golden %s: greedy tokens agree on %d of %d steps%n", name, agreed, steps);
         assertTrue(share >= TOKEN_AGREEMENT, name + ": greedy tokens agree on " + agreed + " of " + steps + " steps");
-    }
-
-    private static float[] last(float[] logits, int vocab) {
-        float[] out = new float[vocab];
-        System.arraycopy(logits, logits.length - vocab, out, 0, vocab);
-        return out;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    private static void assertClose(String what, float[] ref, float[] actual) {
-        double max = 0;
-        for (float r : ref) {
-            max = Math.max(max, Math.abs(r));
-        }
-        double tolerance = RELATIVE * max + ABSOLUTE;
-        double worst = 0;
-        for (int i = 0; i < ref.length; i++) {
-            worst = Math.max(worst, Math.abs(ref[i] - actual[i]));
-        }
-        assertTrue(worst <= tolerance, what + ": max |Δ| " + worst + " > " + tolerance);
     }
 }

@@ -21,6 +21,11 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static io.readtwice.model.Bf16Parity.TOKEN_AGREEMENT;
+import static io.readtwice.model.Bf16Parity.argmax;
+import static io.readtwice.model.Bf16Parity.assertClose;
+import static io.readtwice.model.Bf16Parity.last;
+import static io.readtwice.model.Bf16Parity.maskedKeys;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -34,9 +39,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @Tag("gpu")
 class DeviceLanguageModelGpuTest {
-    static final double RELATIVE = 2e-2;
-    static final double ABSOLUTE = 1e-3;
-    static final double TOKEN_AGREEMENT = 0.95;
     private static final int STEPS = 16;
     private static final int WHOLE = 1 << 20;
 
@@ -55,18 +57,6 @@ class DeviceLanguageModelGpuTest {
 
     private static DeviceLanguageModel onDevice(ModelCheckpoint c, boolean graphs, int chunkTokens) {
         return new DeviceLanguageModel(c.config(), c.weights(), GpuDevice.open(), true, graphs, chunkTokens);
-    }
-
-    /** The reference's left-pad mask as a count of leading masked positions (the golden cases' pla_key_mask). */
-    private static int maskedKeys(JsonNode c) {
-        JsonNode mask = c.get("pla_key_mask");
-        int masked = 0;
-        if (mask != null && !mask.isNull()) {
-            while (masked < mask.size() && mask.get(masked).asInt() == 0) {
-                masked++;
-            }
-        }
-        return masked;
     }
 
     @ParameterizedTest(name = "{0}")
@@ -180,33 +170,5 @@ class DeviceLanguageModelGpuTest {
             direct.release(a.states());
             graphs.release(b.states());
         }
-    }
-
-    private static float[] last(float[] logits, int vocab) {
-        return Arrays.copyOfRange(logits, logits.length - vocab, logits.length);
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    private static void assertClose(String what, float[] ref, float[] actual) {
-        assertTrue(ref.length == actual.length, what + ": " + actual.length + " values, expected " + ref.length);
-        double max = 0;
-        for (float r : ref) {
-            max = Math.max(max, Math.abs(r));
-        }
-        double tolerance = RELATIVE * max + ABSOLUTE;
-        double worst = 0;
-        for (int i = 0; i < ref.length; i++) {
-            worst = Math.max(worst, Math.abs(ref[i] - actual[i]));
-        }
-        assertTrue(worst <= tolerance, what + ": max |Δ| " + worst + " > " + tolerance);
     }
 }
