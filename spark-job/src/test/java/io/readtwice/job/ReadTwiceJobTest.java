@@ -234,6 +234,18 @@ class ReadTwiceJobTest {
                 () -> run(input, tmp.resolve("bad-out-2"), jrt().maxNewTokens(2).onError("fail").build()));
         assertTrue(failed.getMessage().startsWith("bad row, row "), failed.getMessage());
         assertTrue(failed.getMessage().contains("--on-error fail"), failed.getMessage());
+        awaitNoRunningStages();
+    }
+
+    /**
+     * A failed job's other tasks are cancelled asynchronously and may still be writing into the output folder; the
+     * temporary folder can only be deleted once they are gone (it failed under load otherwise).
+     */
+    private static void awaitNoRunningStages() throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (spark.sparkContext().statusTracker().getActiveStageIds().length > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
     }
 
     private static void assertError(Row r, String reason) {
