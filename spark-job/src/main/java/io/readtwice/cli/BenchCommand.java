@@ -11,6 +11,7 @@ import io.readtwice.kernels.Backend;
 import io.readtwice.kernels.CpuBackend;
 import io.readtwice.kernels.TimedBackend;
 import io.readtwice.kernels.WeightPrecision;
+import io.readtwice.kernels.gpu.GemmBenchmark;
 import io.readtwice.kernels.gpu.GpuBackend;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.ModelConfig;
@@ -29,6 +30,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -38,7 +40,8 @@ import java.util.concurrent.Callable;
  * bandwidth measured in the same run (before the model is built), one result per (prompt length, batch).
  */
 @Command(name = "bench",
-        description = "Measure prefill and decode speed on the CPU against the machine's GEMM and memory ceilings.",
+        description = "Measure prefill and decode speed against the machine's GEMM and memory ceilings (--backend gpu: "
+                + "also the GEMMs alone against the dense bf16 tensor-core peak).",
         sortOptions = false,
         usageHelpAutoWidth = true)
 final class BenchCommand implements Callable<Integer> {
@@ -143,7 +146,18 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        Backend engine = ModelHolder.GPU.equals(resolved) ? new GpuBackend(workers) : new CpuBackend(workers);
+        boolean gpu = ModelHolder.GPU.equals(resolved);
+        // GPU: the GEMMs alone against the tensor-core peak, before GpuBackend takes 90 % of the free device memory.
+        Map<Integer, GemmBenchmark.Result> gemms = new TreeMap<>();
+        if (gpu) {
+            for (int t : promptTokens) {
+                for (int b : batches) {
+                    gemms.computeIfAbsent(GemmBenchmark.rows(t, b), rows -> GemmBenchmark.run(rows,
+                            GemmBenchmark.modelShapes(config.dModel(), config.mlpHidden()), 5));
+                }
+            }
+        }
+        Backend engine = gpu ? new GpuBackend(workers) : new CpuBackend(workers);
         Backend backend = profile ? new TimedBackend(engine) : engine;
         // The ceilings first: the heap their buffers took then holds the weights rather than adding to the peak.
         Set<Integer> gemmRows = new TreeSet<>();
@@ -163,6 +177,15 @@ final class BenchCommand implements Callable<Integer> {
             for (int b : batches) {
                 Map<String, Object> result = bench.run(t, b, newTokens, warmup, repeats);
                 result.put("model", label);
+                GemmBenchmark.Result g = gemms.get(GemmBenchmark.rows(t, b));
+                if (g != null) {
+                    result.put("gemm_rows", g.rows());
+                    result.put("gemm_kernel", g.kernel());
+                    result.put("gemm_tflops", g.tflops());
+                    result.put("gemm_tflops_by_shape", g.tflopsByShape());
+                    result.put("tensor_core_peak_tflops", finite(g.peakTflops()));
+                    result.put("gemm_peak_fraction", finite(g.peakFraction()));
+                }
                 if (json) {
                     out.println(mapper.writeValueAsString(result));
                 } else {
@@ -173,6 +196,11 @@ final class BenchCommand implements Callable<Integer> {
                             result.get("gemm_ceiling_gflops_per_s"), result.get("decode_tokens_per_s"),
                             result.get("decode_ms_per_step"), 100 * (double) result.get("decode_fraction_of_bandwidth"),
                             result.get("memory_bandwidth_gb_per_s"), result.get("peak_rss_mb"));
+                    if (g != null) {
+                        out.printf(Locale.ROOT, "  GEMMs alone (%s, %d rows): %.1f TFLOP/s = %.1f%% of the %.0f "
+                                + "TFLOP/s dense bf16 tensor-core peak%n", g.kernel(), g.rows(), g.tflops(),
+                                100 * g.peakFraction(), g.peakTflops());
+                    }
                     if (result.containsKey("profile_ms")) {
                         out.println("  ms per operation: " + result.get("profile_ms"));
                     }
@@ -181,6 +209,11 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** JSON has no NaN: an unknown peak is written as null. */
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 
     private ReleasedShapes parseShape(String value) {
