@@ -156,6 +156,14 @@ final class BenchCommand implements Callable<Integer> {
                             GemmBenchmark.modelShapes(config.dModel(), config.mlpHidden()), 5));
                 }
             }
+            // on stderr at once: a run cut short by a time limit still has it
+            PrintWriter err = spec.commandLine().getErr();
+            for (GemmBenchmark.Result g : gemms.values()) {
+                err.printf(Locale.ROOT, "%s GEMMs alone (%s, %d rows, %s): %.1f TFLOP/s = %.1f%% of the %.0f TFLOP/s "
+                                + "dense bf16 tensor-core peak; per shape %s%n", label, g.device(), g.rows(),
+                        g.kernel(), g.tflops(), 100 * g.peakFraction(), g.peakTflops(), g.tflopsByShape());
+            }
+            err.flush();
         }
         Backend engine = gpu ? new GpuBackend(workers) : new CpuBackend(workers);
         Backend backend = profile ? new TimedBackend(engine) : engine;
