@@ -304,6 +304,32 @@ __device__ __forceinline__ void load_tile(uint32_t tile, const __nv_bfloat16* ma
     }
 }
 
+// store() of two adjacent outputs (col even): one 8-byte (fp32) or 4-byte (bf16) access where the pair is inside C,
+// ldc is even and C aligned for it; element by element otherwise.
+__device__ __forceinline__ void store2(void* C, int ldc, int M, int columns, int row, int col, float v0, float v1,
+                                       int mode) {
+    if (row >= M) {
+        return;
+    }
+    const bool bf16 = mode & GEMM_OUT_BF16;
+    const uintptr_t align = bf16 ? 3 : 7;
+    if (col + 1 < columns && (ldc & 1) == 0 && (reinterpret_cast<uintptr_t>(C) & align) == 0) {
+        size_t at = static_cast<size_t>(row) * ldc + col;
+        if (bf16) {
+            *reinterpret_cast<__nv_bfloat162*>(static_cast<__nv_bfloat16*>(C) + at) = __floats2bfloat162_rn(v0, v1);
+        } else if (mode & GEMM_ACCUMULATE) {
+            float2* p = reinterpret_cast<float2*>(static_cast<float*>(C) + at);
+            float2 old = *p;
+            *p = make_float2(old.x + v0, old.y + v1);
+        } else {
+            *reinterpret_cast<float2*>(static_cast<float*>(C) + at) = make_float2(v0, v1);
+        }
+    } else {
+        store(C, ldc, M, columns, row, col, v0, mode);
+        store(C, ldc, M, columns, row, col + 1, v1, mode);
+    }
+}
+
 // Shared-memory matrix descriptor: start address >> 4 (bits 0-13), leading byte offset >> 4 (16-29), stride byte
 // offset >> 4 (32-45), base offset 0 (49-51), layout 1 = 128-byte swizzle (62-63).
 __device__ __forceinline__ uint64_t descriptor(uint32_t address) {
@@ -452,17 +478,17 @@ extern "C" __global__ void gemm_bf16_wgmma(const __nv_bfloat16* A, const __nv_bf
             // n8 chunk 2p holds u, chunk 2p+1 the g of the same 8 outputs (SwiGluLayout)
             int out = (col0 + p * 16) / 2 + 2 * (lane & 3);
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                float u = acc[8 * p + e];
-                float g = acc[8 * p + 4 + e];
-                store(C, ldc, M, columns, row + (e >> 1) * 8, out + (e & 1), u * silu(g), mode);
+            for (int h = 0; h < 2; h++) {  // rows row and row + 8: elements 2h, 2h + 1
+                float v0 = acc[8 * p + 2 * h] * silu(acc[8 * p + 4 + 2 * h]);
+                float v1 = acc[8 * p + 2 * h + 1] * silu(acc[8 * p + 4 + 2 * h + 1]);
+                wg::store2(C, ldc, M, columns, row + h * 8, out, v0, v1, mode);
             }
         }
     } else {
 #pragma unroll
-        for (int i = 0; i < 128; i++) {
-            int c = col0 + 8 * (i >> 2) + 2 * (lane & 3) + (i & 1);
-            store(C, ldc, M, columns, row + ((i >> 1) & 1) * 8, c, acc[i], mode);
+        for (int i = 0; i < 128; i += 2) {
+            int c = col0 + 8 * (i >> 2) + 2 * (lane & 3);
+            wg::store2(C, ldc, M, columns, row + ((i >> 1) & 1) * 8, c, acc[i], acc[i + 1], mode);
         }
     }
 #endif

@@ -85,7 +85,7 @@ public final class GemmLauncher {
                     if (d.warning() != null) {
                         LOG.log(System.Logger.Level.WARNING, d.warning());
                     } else {
-                        LOG.log(System.Logger.Level.DEBUG, "GEMM kernel: " + d.reason());
+                        LOG.log(System.Logger.Level.INFO, "GEMM kernel: " + d.reason());
                     }
                     DECISIONS.put(context, d);
                 }
