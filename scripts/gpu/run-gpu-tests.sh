@@ -8,7 +8,8 @@
 #      - udf: the @Tag("gpu") tests (GpuGoldenParityTest: the golden models on the GPU backend vs the CPU engine;
 #        only the models golden.tgz holds, passed as -Dreadtwice.gpu.golden: by default tiny-a, tiny-b and
 #        tiny-based-a, the full-vocabulary ones stay home for the 64 MiB carry limit, see prepare-bundle.sh);
-#   3. the mixer benchmark, io.readtwice.kernels.gpu.MixerBenchmark (paper shapes; BENCH_LENGTHS=2048,4096 to override);
+#   3. the mixer benchmark, io.readtwice.kernels.gpu.MixerBenchmark (paper shapes; BENCH_LENGTHS=2048,4096 to override),
+#      and the GEMMs alone on each kernel (io.readtwice.kernels.gpu.GemmBenchmark, -Dreadtwice.gpu.gemm=mma|wgmma);
 #   4. the model benchmark, `readtwice bench --backend gpu --json` at BENCH_SHAPES (default jrt-360m jrt-1b), batch
 #      BENCH_BATCH (16), prompt tokens BENCH_PROMPT_TOKENS (2048,4096,8192,16384,32768), BENCH_ARGS (default
 #      "--warmup 0 --repeats 1", so that all five N fit), each shape under BENCH_TIMEOUT seconds (120; the lines
@@ -92,6 +93,11 @@ tar -C "$out" -czf "$out/junit.tgz" junit && rm -rf "$out/junit"
   echo "## mixer benchmark"
   "$java" "${jvm[@]}" -Xmx16g -cp "$classpath" io.readtwice.kernels.gpu.MixerBenchmark ${BENCH_LENGTHS:-} 2>&1 \
     || echo "mixer benchmark exit $?"
+  echo "## GEMM kernels alone (fc1, fc2 of jrt-360m at 4096 rows; mma.sync, then wgmma, forced)"
+  for kernel in mma wgmma; do
+    "$java" "${jvm[@]}" -Dreadtwice.gpu.gemm=$kernel -cp "$classpath" io.readtwice.kernels.gpu.GemmBenchmark \
+      4096 1024 2048 2>&1 || echo "gemm benchmark ($kernel) exit $?"
+  done
 } >"$out/bench.txt"
 
 : >"$out/bench-gpu.jsonl"

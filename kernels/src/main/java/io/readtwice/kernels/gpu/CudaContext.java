@@ -51,9 +51,10 @@ public final class CudaContext implements AutoCloseable {
     }
 
     /**
-     * A context of its own on device {@code ordinal} (cuCtxCreate), destroyed by {@link #close()}: a sticky error
-     * in it (a faulty kernel) leaves the primary context that everything else uses intact. GemmSelfCheck runs the
-     * untested wgmma kernel here first.
+     * A context of its own on device {@code ordinal} (cuCtxCreate), destroyed by {@link #close()}, so that a sticky
+     * error in it (a faulty kernel) is meant to stay out of the primary context that everything else uses (drivers
+     * tear down the faulting context; the driver documentation still advises restarting the process, which is what
+     * happens anyway if the error does spread). GemmSelfCheck runs the untested wgmma kernel here first.
      */
     static CudaContext openIsolated(int ordinal) {
         if (!GpuProbe.available()) {

@@ -15,8 +15,9 @@ import java.util.Set;
  * the parity tests cover) on the same small random problem ({@value #M}×{@value #N}×{@value #K}, off every tile
  * size) with every epilogue, and {@link #decide} keeps wgmma only if every output agrees within
  * {@link #tolerance}. Any disagreement, NaN or CUDA error gives one warning and mma.sync from then on. The check
- * runs in a context of its own (cuCtxCreate), so that a sticky error of a faulty kernel (illegal address,
- * illegal instruction) cannot poison the context the model uses.
+ * runs in a context of its own (cuCtxCreate), to keep a sticky error of a faulty kernel (illegal address,
+ * illegal instruction) out of the context the model uses. A hang would not be caught: the kernel has no
+ * spin-waits (only __syncthreads and wgmma.wait_group), which is why it has no mbarrier pipeline.
  *
  * <p>{@code -Dreadtwice.gpu.gemm=auto|wgmma|mma}: {@code auto} (default) as above; {@code wgmma} forces the
  * wgmma kernel without the check (refused below compute capability 9.0, where its body is empty);
