@@ -12,10 +12,10 @@
 #      and the GEMMs alone on each kernel (io.readtwice.kernels.gpu.GemmBenchmark, -Dreadtwice.gpu.gemm=mma|wgmma);
 #   4. the model benchmark, `readtwice bench --backend gpu --json` at BENCH_SHAPES (default jrt-360m jrt-1b), batch
 #      BENCH_BATCH (16), prompt tokens BENCH_PROMPT_TOKENS (2048,4096,8192,16384,32768), BENCH_ARGS (default
-#      "--warmup 0 --repeats 1", so that all five N fit), each shape under BENCH_TIMEOUT seconds (120; the lines
+#      "--warmup 0 --repeats 1", so that all five N fit), each shape under BENCH_TIMEOUT seconds (100; the lines
 #      already printed are kept; the GEMM-vs-tensor-core-peak line goes to bench.txt first);
 #   5. the PyTorch baseline, scripts/gpu/torch_transformer_bench.py (same shapes, batch and N; FlashAttention via
-#      SDPA) under TORCH_TIMEOUT seconds (180), with the first of $TORCH_PYTHON, python3, /usr/bin/python3 that
+#      SDPA) under TORCH_TIMEOUT seconds (150), with the first of $TORCH_PYTHON, python3, /usr/bin/python3 that
 #      imports torch; then the ratio table (our prefill tok/s ÷ torch's per N) into summary.txt.
 # Everything goes to $OUT (default: target/gpu-results): summary.txt, tests.log, bench.txt, bench-gpu.jsonl,
 # bench-torch.jsonl, junit.tgz. Without a GPU the tests skip with the probe's reason and each benchmark writes one
@@ -104,12 +104,12 @@ tar -C "$out" -czf "$out/junit.tgz" junit && rm -rf "$out/junit"
 for shape in ${BENCH_SHAPES:-jrt-360m jrt-1b}; do
   {
     echo "## model benchmark $shape"
-    timeout "${BENCH_TIMEOUT:-120}" "$java" "${jvm[@]}" -Xmx"${BENCH_HEAP:-96g}" -cp "$classpath" \
+    timeout "${BENCH_TIMEOUT:-100}" "$java" "${jvm[@]}" -Xmx"${BENCH_HEAP:-96g}" -cp "$classpath" \
       io.readtwice.cli.ReadTwiceCli bench --backend gpu --shape "$shape" --batch "${BENCH_BATCH:-16}" \
       --prompt-tokens "${BENCH_PROMPT_TOKENS:-2048,4096,8192,16384,32768}" --new-tokens "${BENCH_NEW_TOKENS:-32}" \
       ${BENCH_ARGS---warmup 0 --repeats 1} --json 2>&1 >>"$out/bench-gpu.jsonl"
     rc=$?
-    (( rc == 124 )) && echo "model benchmark $shape: over BENCH_TIMEOUT (${BENCH_TIMEOUT:-120} s); lines so far kept"
+    (( rc == 124 )) && echo "model benchmark $shape: over BENCH_TIMEOUT (${BENCH_TIMEOUT:-100} s); lines so far kept"
     (( rc != 0 && rc != 124 )) && echo "model benchmark $shape exit $rc"
   } >>"$out/bench.txt"
 done
@@ -132,10 +132,10 @@ done
                 --prompt-tokens "${BENCH_PROMPT_TOKENS:-2048,4096,8192,16384,32768}"
                 --new-tokens "${BENCH_NEW_TOKENS:-32}")
     $gpu_present || torch_args=(--tiny)
-    timeout "${TORCH_TIMEOUT:-180}" "$torch_python" "$root/scripts/gpu/torch_transformer_bench.py" \
+    timeout "${TORCH_TIMEOUT:-150}" "$torch_python" "$root/scripts/gpu/torch_transformer_bench.py" \
       --device "$torch_device" "${torch_args[@]}" 2>&1 >>"$out/bench-torch.jsonl"
     rc=$?
-    (( rc == 124 )) && echo "PyTorch baseline: over TORCH_TIMEOUT (${TORCH_TIMEOUT:-180} s); lines so far kept"
+    (( rc == 124 )) && echo "PyTorch baseline: over TORCH_TIMEOUT (${TORCH_TIMEOUT:-150} s); lines so far kept"
     (( rc != 0 && rc != 124 )) && echo "PyTorch baseline exit $rc"
   fi
 } >>"$out/bench.txt"

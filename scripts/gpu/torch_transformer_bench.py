@@ -153,29 +153,17 @@ def free_bytes(device):
     return free
 
 
-def run_one(model, cfg, shape, n, args, device, dtype, label):
-    base = dict(model=shape, backend="torch " + torch.__version__ + " (" + label + ")", weights=str(dtype)[6:],
-                prompt_tokens=n, batch=args.batch, new_tokens=args.new_tokens, repeats=args.repeats,
-                device=torch.cuda.get_device_name() if device.type == "cuda" else "cpu")
-    b, d, layers = args.batch, cfg["d_model"], cfg["layers"]
-    elt = torch.finfo(dtype).bits // 8
+def measure(model, cfg, tokens, args, device, dtype, decode):
+    """(prefill seconds, decode seconds) per timed run, or why not (out of memory)."""
+    b, n = tokens.shape
+    layers, hd = cfg["layers"], cfg["d_model"] // cfg["heads"]
     total = n + args.new_tokens
-    cache_bytes = layers * 2 * b * total * d * elt
-    # the prefill's largest live activations: residual, normed, qkv, attention out, fc1 out, SwiGLU out
-    work_bytes = b * n * (6 * d + 3 * cfg["mlp_hidden"]) * elt
-    free = free_bytes(device) * 0.95
-    if work_bytes > free:
-        return dict(base, skipped="prefill needs ~%.1f GB of activations, %.1f GB free" % (work_bytes / 1e9,
-                                                                                          free / 1e9))
-    decode = cache_bytes + work_bytes <= free
-    generator = torch.Generator(device="cpu").manual_seed(n * 31 + b)
-    tokens = torch.randint(0, cfg["vocab"], (b, n), generator=generator).to(device)
     prefill_times, decode_times = [], []
+    caches = logits = None
     try:
         for r in range(args.warmup + args.repeats):
             caches = None
             if decode:
-                hd = d // cfg["heads"]
                 caches = [(torch.empty(b, cfg["heads"], total, hd, device=device, dtype=dtype),
                            torch.empty(b, cfg["heads"], total, hd, device=device, dtype=dtype))
                           for _ in range(layers)]
@@ -193,13 +181,43 @@ def run_one(model, cfg, shape, n, args, device, dtype, label):
             if r >= args.warmup:
                 prefill_times.append(t1 - t0)
                 decode_times.append(t2 - t1)
-            del caches, logits
+            caches = logits = None
     except RuntimeError as e:  # torch.cuda.OutOfMemoryError is a RuntimeError
         if "out of memory" not in str(e):
             raise
+        caches = logits = None
         if device.type == "cuda":
             torch.cuda.empty_cache()
-        return dict(base, skipped="out of memory: " + str(e).splitlines()[0][:200])
+        return "out of memory%s: %s" % (" with the KV cache" if decode else "", str(e).splitlines()[0][:200])
+    return prefill_times, decode_times
+
+
+def run_one(model, cfg, shape, n, args, device, dtype, label):
+    base = dict(model=shape, backend="torch " + torch.__version__ + " (" + label + ")", weights=str(dtype)[6:],
+                prompt_tokens=n, batch=args.batch, new_tokens=args.new_tokens, repeats=args.repeats,
+                device=torch.cuda.get_device_name() if device.type == "cuda" else "cpu")
+    b, d, layers = args.batch, cfg["d_model"], cfg["layers"]
+    elt = torch.finfo(dtype).bits // 8
+    cache_bytes = layers * 2 * b * (n + args.new_tokens) * d * elt
+    # the prefill's largest live activations: residual, normed, qkv, attention out, fc1 out, SwiGLU out
+    work_bytes = b * n * (6 * d + 3 * cfg["mlp_hidden"]) * elt
+    free = free_bytes(device) * 0.95
+    if work_bytes > free:
+        return dict(base, skipped="prefill needs ~%.1f GB of activations, %.1f GB free" % (work_bytes / 1e9,
+                                                                                          free / 1e9))
+    decode = cache_bytes + work_bytes <= free
+    why_no_decode = "KV cache ~%.1f GB + prefill ~%.1f GB > %.1f GB free" % (cache_bytes / 1e9, work_bytes / 1e9,
+                                                                             free / 1e9)
+    generator = torch.Generator(device="cpu").manual_seed(n * 31 + b)
+    tokens = torch.randint(0, cfg["vocab"], (b, n), generator=generator).to(device)
+    result = measure(model, cfg, tokens, args, device, dtype, decode)
+    if isinstance(result, str) and decode:
+        # the estimate was too optimistic: the prefill alone rather than nothing
+        why_no_decode, decode = result, False
+        result = measure(model, cfg, tokens, args, device, dtype, decode)
+    if isinstance(result, str):
+        return dict(base, skipped=result)
+    prefill_times, decode_times = result
     prefill = statistics.median(prefill_times)
     out = dict(base, prefill_seconds=prefill, prefill_tokens_per_s=b * n / prefill)
     steps = max(1, args.new_tokens - 1)
@@ -207,8 +225,7 @@ def run_one(model, cfg, shape, n, args, device, dtype, label):
         dec = statistics.median(decode_times)
         out.update(decode_ms_per_step=dec / steps * 1e3, decode_tokens_per_s=steps * b / dec)
     else:
-        out.update(decode_skipped="KV cache ~%.1f GB + prefill ~%.1f GB > %.1f GB free" % (
-            cache_bytes / 1e9, work_bytes / 1e9, free / 1e9))
+        out.update(decode_skipped=why_no_decode)
     if device.type == "cuda":
         out["peak_memory_gb"] = torch.cuda.max_memory_allocated() / 1e9
         torch.cuda.reset_peak_memory_stats()
