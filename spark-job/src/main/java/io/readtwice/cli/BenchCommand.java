@@ -11,6 +11,7 @@ import io.readtwice.kernels.Backend;
 import io.readtwice.kernels.CpuBackend;
 import io.readtwice.kernels.TimedBackend;
 import io.readtwice.kernels.WeightPrecision;
+import io.readtwice.kernels.gpu.GemmBenchmark;
 import io.readtwice.kernels.gpu.GpuBackend;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.ModelConfig;
@@ -30,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -39,7 +41,8 @@ import java.util.concurrent.Callable;
  * bandwidth measured in the same run (before the model is built), one result per (prompt length, batch).
  */
 @Command(name = "bench",
-        description = "Measure prefill and decode speed on the CPU against the machine's GEMM and memory ceilings.",
+        description = "Measure prefill and decode speed against the machine's GEMM and memory ceilings (--backend gpu: "
+                + "also the GEMMs alone against the dense bf16 tensor-core peak).",
         sortOptions = false,
         usageHelpAutoWidth = true)
 final class BenchCommand implements Callable<Integer> {
@@ -145,7 +148,26 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        Backend engine = ModelHolder.GPU.equals(resolved) ? new GpuBackend(workers) : new CpuBackend(workers);
+        boolean gpu = ModelHolder.GPU.equals(resolved);
+        // GPU: the GEMMs alone against the tensor-core peak, before GpuBackend takes 90 % of the free device memory.
+        Map<Integer, GemmBenchmark.Result> gemms = new TreeMap<>();
+        if (gpu) {
+            for (int t : promptTokens) {
+                for (int b : batches) {
+                    gemms.computeIfAbsent(GemmBenchmark.rows(t, b), rows -> GemmBenchmark.run(rows,
+                            GemmBenchmark.modelShapes(config.dModel(), config.mlpHidden()), 5));
+                }
+            }
+            // on stderr at once: a run cut short by a time limit still has it
+            PrintWriter err = spec.commandLine().getErr();
+            for (GemmBenchmark.Result g : gemms.values()) {
+                err.printf(Locale.ROOT, "%s GEMMs alone (%s, %d rows, %s): %.1f TFLOP/s = %.1f%% of the %.0f TFLOP/s "
+                                + "dense bf16 tensor-core peak; per shape %s%n", label, g.device(), g.rows(),
+                        g.kernel(), g.tflops(), 100 * g.peakFraction(), g.peakTflops(), g.tflopsByShape());
+            }
+            err.flush();
+        }
+        Backend engine = gpu ? new GpuBackend(workers) : new CpuBackend(workers);
         Backend backend = profile ? new TimedBackend(engine) : engine;
         // The ceilings first: the heap their buffers took then holds the weights rather than adding to the peak.
         Set<Integer> gemmRows = new TreeSet<>();
@@ -169,6 +191,16 @@ final class BenchCommand implements Callable<Integer> {
         }
         for (Map<String, Object> result : bench.runInterleaved(configurations, newTokens, warmup, repeats)) {
             result.put("model", label);
+            GemmBenchmark.Result g = gemms.get(GemmBenchmark.rows((int) result.get("prompt_tokens"),
+                    (int) result.get("batch")));
+            if (g != null) {
+                result.put("gemm_rows", g.rows());
+                result.put("gemm_kernel", g.kernel());
+                result.put("gemm_tflops", g.tflops());
+                result.put("gemm_tflops_by_shape", g.tflopsByShape());
+                result.put("tensor_core_peak_tflops", finite(g.peakTflops()));
+                result.put("gemm_peak_fraction", finite(g.peakFraction()));
+            }
             if (json) {
                 out.println(mapper.writeValueAsString(result));
             } else {
@@ -179,6 +211,11 @@ final class BenchCommand implements Callable<Integer> {
                         result.get("gemm_ceiling_gflops_per_s"), result.get("decode_tokens_per_s"),
                         result.get("decode_ms_per_step"), 100 * (double) result.get("decode_fraction_of_bandwidth"),
                         result.get("memory_bandwidth_gb_per_s"), result.get("peak_rss_mb"));
+                if (g != null) {
+                    out.printf(Locale.ROOT, "  GEMMs alone (%s, %d rows): %.1f TFLOP/s = %.1f%% of the %.0f "
+                            + "TFLOP/s dense bf16 tensor-core peak%n", g.kernel(), g.rows(), g.tflops(),
+                            100 * g.peakFraction(), g.peakTflops());
+                }
                 if (result.containsKey("profile_ms")) {
                     out.println("  ms per operation: " + result.get("profile_ms"));
                 }
@@ -186,6 +223,11 @@ final class BenchCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /** JSON has no NaN: an unknown peak is written as null. */
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 
     private ReleasedShapes parseShape(String value) {

@@ -20,8 +20,10 @@ public final class CubinFile {
     private final int sm;
     private final List<String> kernels;
     private final String toolOptions;
+    private final java.util.Map<String, Long> textBytes;
 
-    private CubinFile(int sm, List<String> kernels, String toolOptions) {
+    private CubinFile(int sm, List<String> kernels, String toolOptions, java.util.Map<String, Long> textBytes) {
+        this.textBytes = textBytes;
         this.sm = sm;
         this.kernels = List.copyOf(kernels);
         this.toolOptions = toolOptions;
@@ -37,6 +39,11 @@ public final class CubinFile {
     }
 
     /** The printable text of {@code .note.nv.tkinfo} (e.g. contains "-arch sm_90a"), or "" without one. */
+    /** Bytes of machine code of {@code kernel} (its {@code .text.<kernel>} section), 0 when it has none. */
+    public long textBytes(String kernel) {
+        return textBytes.getOrDefault(kernel, 0L);
+    }
+
     public String toolOptions() {
         return toolOptions;
     }
@@ -67,8 +74,12 @@ public final class CubinFile {
         Section names = sections[shstrndx];
         List<String> kernels = new ArrayList<>();
         String toolOptions = "";
+        java.util.Map<String, Long> text = new java.util.HashMap<>();
         for (Section s : sections) {
             String sectionName = string(elf, names.offset + s.nameIndex);
+            if (sectionName.startsWith(".text.")) {
+                text.put(sectionName.substring(".text.".length()), s.size);
+            }
             if (s.type == SHT_SYMTAB) {
                 Section strings = sections[s.link];
                 for (long at = s.offset; at + 24 <= s.offset + s.size; at += Math.max(24, s.entrySize)) {
@@ -82,7 +93,7 @@ public final class CubinFile {
                 toolOptions = printable(elf, s.offset, s.size);
             }
         }
-        return new CubinFile((flags >> 8) & 0xFF, kernels, toolOptions);
+        return new CubinFile((flags >> 8) & 0xFF, kernels, toolOptions, java.util.Map.copyOf(text));
     }
 
     private record Section(int nameIndex, int type, long offset, long size, int link, long entrySize) {

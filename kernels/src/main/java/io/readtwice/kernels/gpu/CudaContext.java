@@ -16,15 +16,20 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CudaContext implements AutoCloseable {
     private final CUdevice device;
+    private final int ordinal;
     private final CUcontext context;
     private final int computeCapability;
     private final int maxSharedBytesPerBlock;
+    /** Made by cuCtxCreate for {@link #openIsolated} (destroyed on close), not the retained primary context. */
+    private final boolean isolated;
     private final Map<String, KernelModule> modules = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    private CudaContext(CUdevice device, CUcontext context) {
+    private CudaContext(int ordinal, CUdevice device, CUcontext context, boolean isolated) {
+        this.ordinal = ordinal;
         this.device = device;
         this.context = context;
+        this.isolated = isolated;
         this.computeCapability = GpuProbe.computeCapability(device);
         int[] value = new int[1];
         JCudaDriver.cuDeviceGetAttribute(value,
@@ -42,7 +47,24 @@ public final class CudaContext implements AutoCloseable {
         CUcontext context = new CUcontext();
         JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
         JCudaDriver.cuCtxSetCurrent(context);
-        return new CudaContext(device, context);
+        return new CudaContext(ordinal, device, context, false);
+    }
+
+    /**
+     * A context of its own on device {@code ordinal} (cuCtxCreate), destroyed by {@link #close()}, so that a sticky
+     * error in it (a faulty kernel) is meant to stay out of the primary context that everything else uses (drivers
+     * tear down the faulting context; the driver documentation still advises restarting the process, which is what
+     * happens anyway if the error does spread). GemmSelfCheck runs the untested wgmma kernel here first.
+     */
+    static CudaContext openIsolated(int ordinal) {
+        if (!GpuProbe.available()) {
+            throw new IllegalStateException("no GPU: " + GpuProbe.description());
+        }
+        CUdevice device = new CUdevice();
+        JCudaDriver.cuDeviceGet(device, ordinal);
+        CUcontext context = new CUcontext();
+        JCudaDriver.cuCtxCreate(context, 0, device);   // also makes it current on this thread
+        return new CudaContext(ordinal, device, context, true);
     }
 
     /** Makes this context current on the calling thread. */
@@ -65,6 +87,11 @@ public final class CudaContext implements AutoCloseable {
         return modules.computeIfAbsent(name, n -> KernelModule.load(this, n));
     }
 
+    /** The device's ordinal (what {@link #open} was given). */
+    int ordinal() {
+        return ordinal;
+    }
+
     /** Major·10 + minor, e.g. 90. */
     public int computeCapability() {
         return computeCapability;
@@ -78,6 +105,12 @@ public final class CudaContext implements AutoCloseable {
     @Override
     public void close() {
         if (closed) {
+            return;
+        }
+        if (isolated) {
+            // after a sticky error every call but the destroy fails: skip the orderly unload
+            closed = true;
+            JCudaDriver.cuCtxDestroy(context);
             return;
         }
         makeCurrent();

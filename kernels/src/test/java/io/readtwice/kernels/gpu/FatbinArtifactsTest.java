@@ -83,6 +83,29 @@ class FatbinArtifactsTest {
     }
 
     @Test
+    void theWgmmaGemmIsRealOnlyInTheSm90aCode() {
+        assertTrue(KernelResources.entryPoints(GemmLauncher.MODULE).contains(GemmLauncher.WGMMA),
+                "gemm lacks " + GemmLauncher.WGMMA + ": " + KernelResources.entryPoints(GemmLauncher.MODULE));
+        for (FatbinFile.Entry entry : FatbinFile.parse(KernelResources.fatbin(GemmLauncher.MODULE), "gemm")
+                .entries()) {
+            if (entry.kind() == FatbinFile.KIND_ELF) {
+                CubinFile cubin = CubinFile.parse(entry.payload(), "gemm " + entry.describe());
+                long bytes = cubin.textBytes(GemmLauncher.WGMMA);
+                if (entry.archSpecific()) {
+                    // 4 k-steps of HGMMA, the copies and a 128-register epilogue: kilobytes of SASS
+                    assertTrue(bytes > 4096, "sm_90a " + GemmLauncher.WGMMA + " has only " + bytes + " bytes of code");
+                } else {
+                    // the __CUDA_ARCH_FEAT_SM90_ALL guard leaves an empty body (EXIT) on sm_80
+                    assertTrue(bytes > 0 && bytes <= 256, "sm_80 " + GemmLauncher.WGMMA + ": " + bytes + " bytes");
+                }
+            } else {
+                String ptx = new String(entry.payload(), StandardCharsets.US_ASCII);
+                assertFalse(ptx.contains("wgmma."), "the portable compute_80 PTX must not contain wgmma");
+            }
+        }
+    }
+
+    @Test
     void garbageIsRejectedWithTheReason() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> FatbinFile.parse(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, "x.fatbin"));

@@ -12,6 +12,8 @@ import java.util.EnumSet;
 import java.util.Random;
 import java.util.Set;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -104,6 +106,106 @@ class GemmGpuTest {
         }
     }
 
+    /**
+     * gemm_bf16_wgmma launched directly (no dispatch, no self-check) against the float64 reference: ragged shapes,
+     * K off the 64-wide k-tile, more than one CTA row and column, the LM-head width, every epilogue. sm_90 only.
+     */
+    @Test
+    void wgmmaKernelMatchesTheReferenceWithEveryEpilogue() {
+        CudaContext context = CudaContext.open(0);
+        assumeTrue(context.computeCapability() == 90, "gemm_bf16_wgmma needs sm_90: " + GpuProbe.description());
+        GemmLauncher gemm = GemmLauncher.unchecked(context);
+        Random random = new Random(3);
+        int[][] shapes = {{1, 8, 8}, {37, 200, 72}, {300, 520, 1024}, {700, 1100, 264}, {129, 257, 136},
+                {3, 50264, 64}};
+        for (int[] shape : shapes) {
+            int m = shape[0];
+            int n = shape[1];
+            int k = shape[2];
+            float[] x = randoms(random, m * k);
+            float[] w = randoms(random, n * k);
+            float[] bias = randoms(random, n);
+            float[] expected = reference(x, w, bias, m, n, k);
+            float[] got = run(context, gemm, GemmSelfCheck.Choice.WGMMA, x, w, bias, null, m, n, k,
+                    EnumSet.of(GemmEpilogue.BIAS));
+            assertClose(expected, got, m * n, "wgmma bias " + m + "×" + k + "→" + n);
+        }
+        int m = 333;
+        int hidden = 136;
+        int k = 200;
+        float[] x = randoms(random, m * k);
+        float[] w = randoms(random, 2 * hidden * k);
+        float[] bias = randoms(random, 2 * hidden);
+        float[] plain = reference(x, w, null, m, 2 * hidden, k);
+        assertClose(plain, run(context, gemm, GemmSelfCheck.Choice.WGMMA, x, w, null, null, m, 2 * hidden, k,
+                EnumSet.noneOf(GemmEpilogue.class)), plain.length, "wgmma, no epilogue");
+        float[] bf16 = run(context, gemm, GemmSelfCheck.Choice.WGMMA, x, w, null, null, m, 2 * hidden, k,
+                EnumSet.of(GemmEpilogue.OUT_BF16));
+        assertClose(plain, bf16, plain.length, "wgmma OUT_BF16", 1e-2);
+        float[] residual = randoms(random, plain.length);
+        float[] sum = plain.clone();
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] += residual[i];
+        }
+        assertClose(sum, run(context, gemm, GemmSelfCheck.Choice.WGMMA, x, w, null, residual, m, 2 * hidden, k,
+                EnumSet.of(GemmEpilogue.ACCUMULATE)), sum.length, "wgmma ACCUMULATE");
+        // SwiGLU with bias: the weight and bias rows in SwiGluLayout order, outputs u·silu(g)
+        float[] z = reference(x, w, bias, m, 2 * hidden, k);
+        float[] swiglu = new float[m * hidden];
+        for (int r = 0; r < m; r++) {
+            for (int j = 0; j < hidden; j++) {
+                double u = z[r * 2 * hidden + j];
+                double g = z[r * 2 * hidden + hidden + j];
+                swiglu[r * hidden + j] = (float) (u * g / (1 + Math.exp(-g)));
+            }
+        }
+        float[] got = run(context, gemm, GemmSelfCheck.Choice.WGMMA, x, SwiGluLayout.interleave(w, hidden, k),
+                SwiGluLayout.interleave(bias, hidden, 1), null, m, 2 * hidden, k,
+                EnumSet.of(GemmEpilogue.SWIGLU, GemmEpilogue.BIAS));
+        assertClose(swiglu, got, swiglu.length, "wgmma SWIGLU + BIAS");
+    }
+
+    /** The self-check on this device agrees, and on sm_90 the launcher then dispatches big shapes to wgmma. */
+    @Test
+    void selfCheckPassesAndDispatchFollowsIt() {
+        CudaContext context = CudaContext.open(0);
+        assumeTrue(context.computeCapability() == 90, "the wgmma self-check runs on sm_90: "
+                + GpuProbe.description());
+        for (GemmSelfCheck.Trial t : GemmSelfCheck.onDevice(0)) {
+            assertNull(GemmSelfCheck.disagreement(t), t.epilogue());
+        }
+        GemmLauncher gemm = new GemmLauncher(context);
+        String forced = System.getProperty(GemmSelfCheck.PROPERTY);
+        if (forced == null || forced.equals("auto")) {
+            assertEquals("wgmma", gemm.kernelFor(4096, 4096));
+        }
+        assertEquals("mma.sync", gemm.kernelFor(16, 4096));
+    }
+
+    /** Runs one kernel on host inputs; {@code initial} pre-fills C (ACCUMULATE). bf16 outputs come back widened. */
+    private static float[] run(CudaContext context, GemmLauncher gemm, GemmSelfCheck.Choice which, float[] x,
+                               float[] w, float[] bias, float[] initial, int m, int n, int k,
+                               Set<GemmEpilogue> epilogues) {
+        int columns = epilogues.contains(GemmEpilogue.SWIGLU) ? n / 2 : n;
+        ElementType out = epilogues.contains(GemmEpilogue.OUT_BF16) ? ElementType.BF16 : ElementType.F32;
+        try (DeviceBuffer a = DeviceBuffer.of(context, ElementType.BF16, x);
+             DeviceBuffer b = DeviceBuffer.of(context, ElementType.BF16, w);
+             DeviceBuffer d = bias == null ? null : DeviceBuffer.of(context, ElementType.F32, bias);
+             DeviceBuffer c = DeviceBuffer.allocate(context, out, (long) m * columns)) {
+            if (initial != null) {
+                c.upload(initial);
+            } else {
+                c.zero();
+            }
+            gemm.launch(which, a.pointer(), b.pointer(), d == null ? null : d.pointer(), c.pointer(), m, n, k, columns,
+                    epilogues, null);
+            context.synchronize();
+            float[] got = new float[m * columns];
+            c.download(got);
+            return got;
+        }
+    }
+
     private static float[] randoms(Random random, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
@@ -132,11 +234,16 @@ class GemmGpuTest {
     }
 
     static void assertClose(float[] expected, float[] actual, int n, String what) {
+        assertClose(expected, actual, n, what, 1e-3);
+    }
+
+    /** {@code |expected − actual| ≤ relative·max|expected| + 1e-4} everywhere. */
+    static void assertClose(float[] expected, float[] actual, int n, String what, double relative) {
         double max = 0;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, Math.abs(expected[i]));
         }
-        double tolerance = 1e-3 * max + 1e-4;
+        double tolerance = relative * max + 1e-4;
         double worst = 0;
         int bad = 0;
         StringBuilder first = new StringBuilder();

@@ -30,6 +30,20 @@ class GemmShapesTest {
     }
 
     @Test
+    void wgmmaTakesShapesThatFillItsTile() {
+        assertTrue(GemmLauncher.wgmmaQualifies(4096, 4096));
+        assertTrue(GemmLauncher.wgmmaQualifies(64, 128));
+        assertTrue(!GemmLauncher.wgmmaQualifies(16, 4096), "decode steps stay on mma.sync");
+        assertTrue(!GemmLauncher.wgmmaQualifies(4096, 64));
+        assertEquals(197, GemmLauncher.wgmmaGridColumns(50264));
+        assertEquals(4, GemmLauncher.wgmmaGridColumns(1024));
+        assertEquals(7, GemmLauncher.wgmmaGridColumns(1792));
+        // four 48 KiB stages + 1 KiB of alignment slack: within H100's 227 KiB opt-in
+        assertEquals(4 * (128 + 256) * 64 * 2 + 1024, GemmLauncher.WGMMA_SHARED_BYTES);
+        assertTrue(GemmLauncher.WGMMA_SHARED_BYTES <= 227 * 1024);
+    }
+
+    @Test
     void epilogueBitsMatchGemmCuAndContradictionsAreRefused() {
         assertEquals(0, GemmEpilogue.mode(Set.of()));
         assertEquals(1 | 8, GemmEpilogue.mode(EnumSet.of(GemmEpilogue.BIAS, GemmEpilogue.SWIGLU)));
