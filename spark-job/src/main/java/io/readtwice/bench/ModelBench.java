@@ -1,11 +1,13 @@
 package io.readtwice.bench;
 
+import io.readtwice.kernels.Matrix;
 import io.readtwice.kernels.MatrixSource;
 import io.readtwice.kernels.TimedBackend;
 import io.readtwice.kernels.WeightPrecision;
 import io.readtwice.kernels.cpu.Parallel;
 import io.readtwice.kernels.cpu.Roofline;
 import io.readtwice.model.BasedDecode;
+import io.readtwice.model.CausalLm;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.ModelConfig;
 import io.readtwice.model.ModelWeights;
@@ -30,7 +32,12 @@ import java.util.TreeMap;
  * before the model was built is reported beside it.
  */
 public final class ModelBench {
-    private final LanguageModel model;
+    private final CausalLm<?> model;
+    private final String backendName;
+    /** The CPU engine's per-operation timer when --profile wrapped its backend, else null. */
+    private final TimedBackend timed;
+    /** What a decode step streams from host memory: empty for a model whose weights live on a GPU. */
+    private final List<Matrix> decodeMatrices;
     private final ModelConfig config;
     private final long weightBytes;
     private final int threads;
@@ -39,11 +46,27 @@ public final class ModelBench {
     private final Parallel probeThreads;
 
     /**
+     * The engine behind the Backend seam.
+     *
      * @param weightBytes bytes of weights a decode step reads, from {@link #weightBytes}
      * @param ceilings    measured before the model was built, with a GEMM rate for every configuration's rows
      */
     public ModelBench(LanguageModel model, long weightBytes, int threads, Ceilings ceilings) {
+        this(model, model.backend().name(), model.backend() instanceof TimedBackend t ? t : null,
+                model.decodeMatrices(), weightBytes, threads, ceilings);
+    }
+
+    /** Any model, such as the GPU-resident one (no per-operation profile, no weight-read probe). */
+    public ModelBench(CausalLm<?> model, String backendName, long weightBytes, int threads, Ceilings ceilings) {
+        this(model, backendName, null, List.of(), weightBytes, threads, ceilings);
+    }
+
+    private ModelBench(CausalLm<?> model, String backendName, TimedBackend timed, List<Matrix> decodeMatrices,
+                       long weightBytes, int threads, Ceilings ceilings) {
         this.model = model;
+        this.backendName = backendName;
+        this.timed = timed;
+        this.decodeMatrices = decodeMatrices;
         this.config = model.config();
         this.weightBytes = weightBytes;
         this.threads = threads;
@@ -107,23 +130,16 @@ public final class ModelBench {
         /** One prefill and newTokens − 1 steps; recorded as repeat {@code r} unless r < 0 (warm-up). */
         void time(int newTokens, int r) {
             resetPeakRss();
-            TimedBackend timed = model.backend() instanceof TimedBackend t ? t : null;
             if (timed != null) {
                 timed.reset();
             }
-            long t0 = System.nanoTime();
-            LanguageModel.Prefill prefill = model.prefill(prompts, null, false, null);
-            long t1 = System.nanoTime();
-            float[] logits = prefill.logits();
-            for (int step = 1; step < newTokens; step++) {
-                logits = model.step(prefill.states(), argmax(logits, batch), BasedDecode.CONSISTENT);
-            }
-            long t2 = System.nanoTime();
+            long[] nanos = prefillAndDecode(model, prompts, batch, newTokens);
             if (r >= 0) {
-                prefillNanos[r] = t1 - t0;
-                decodeNanos[r] = t2 - t1;
+                prefillNanos[r] = nanos[0];
+                decodeNanos[r] = nanos[1];
                 // The bandwidth of this moment: on a shared host it drifts by a third within minutes.
-                weightReadGbPerS[r] = Roofline.weightReadGbPerS(model.decodeMatrices(), probeThreads);
+                weightReadGbPerS[r] = decodeMatrices.isEmpty() ? Double.NaN
+                        : Roofline.weightReadGbPerS(decodeMatrices, probeThreads);
             }
             peakRss = Math.max(peakRss, peakRssMb());
             if (timed != null) {
@@ -144,7 +160,7 @@ public final class ModelBench {
             double bandwidthBoundTokensPerS = bandwidth * 1e9 / weightBytes * batch;
 
             Map<String, Object> out = new LinkedHashMap<>();
-            out.put("backend", model.backend().name());
+            out.put("backend", backendName);
             out.put("weights", model.precision().label());
             out.put("threads", threads);
             out.put("prompt_tokens", promptTokens);
@@ -163,11 +179,28 @@ public final class ModelBench {
             out.put("buffer_bandwidth_gb_per_s", ceilings.bandwidthGbPerS());
             out.put("decode_fraction_of_bandwidth", decodeSteps * batch / decodeSeconds / bandwidthBoundTokensPerS);
             out.put("peak_rss_mb", peakRss);
-            if (model.backend() instanceof TimedBackend) {
+            if (timed != null) {
                 // Milliseconds per backend operation over this configuration's warm-up and timed runs.
                 out.put("profile_ms", profile);
             }
             return out;
+        }
+    }
+
+    /** Nanoseconds of one prefill of {@code prompts} and of newTokens − 1 greedy steps after it. */
+    private <S extends CausalLm.Sequence> long[] prefillAndDecode(CausalLm<S> lm, List<int[]> prompts, int batch,
+                                                                  int newTokens) {
+        long t0 = System.nanoTime();
+        CausalLm.Prefill<S> prefill = lm.prefill(prompts, null, false);
+        long t1 = System.nanoTime();
+        try {
+            float[] logits = prefill.logits();
+            for (int step = 1; step < newTokens; step++) {
+                logits = lm.step(prefill.states(), argmax(logits, batch), BasedDecode.CONSISTENT);
+            }
+            return new long[] {t1 - t0, System.nanoTime() - t1};
+        } finally {
+            lm.release(prefill.states());
         }
     }
 

@@ -16,6 +16,7 @@ import io.readtwice.kernels.gpu.GpuBackend;
 import io.readtwice.model.LanguageModel;
 import io.readtwice.model.ModelConfig;
 import io.readtwice.model.ModelWeights;
+import io.readtwice.model.gpu.DeviceLanguageModel;
 import io.readtwice.model.RandomWeights;
 import io.readtwice.model.ReleasedShapes;
 import picocli.CommandLine.ArgGroup;
@@ -167,20 +168,48 @@ final class BenchCommand implements Callable<Integer> {
             }
             err.flush();
         }
-        Backend engine = gpu ? new GpuBackend(workers) : new CpuBackend(workers);
-        Backend backend = profile ? new TimedBackend(engine) : engine;
-        // The ceilings first: the heap their buffers took then holds the weights rather than adding to the peak.
-        Set<Integer> gemmRows = new TreeSet<>();
-        for (int t : promptTokens) {
-            for (int b : batches) {
-                gemmRows.add(Ceilings.gemmRows(t, b));
+        ModelBench bench;
+        DeviceLanguageModel resident = null;
+        if (gpu && ModelHolder.engine(resolved) == ModelHolder.Engine.GPU_RESIDENT) {
+            // The device-resident model (what `run --backend gpu` uses): its prefill set against the GEMMs alone,
+            // no host bandwidth ceiling (the weights are in device memory).
+            Map<Integer, Double> gemmGflops = new TreeMap<>();
+            for (int t : promptTokens) {
+                for (int b : batches) {
+                    gemmGflops.put(Ceilings.gemmRows(t, b), gemms.get(GemmBenchmark.rows(t, b)).tflops() * 1e3);
+                }
+            }
+            resident = DeviceLanguageModel.load(config, modelWeights);
+            bench = new ModelBench(resident, "gpu resident (" + resident.deviceName() + ")", weightBytes, workers,
+                    new Ceilings(gemmGflops, Double.NaN));
+        } else {
+            Backend engine = gpu ? new GpuBackend(workers) : new CpuBackend(workers);
+            Backend backend = profile ? new TimedBackend(engine) : engine;
+            // The ceilings first: the heap their buffers took then holds the weights rather than adding to the peak.
+            Set<Integer> gemmRows = new TreeSet<>();
+            for (int t : promptTokens) {
+                for (int b : batches) {
+                    gemmRows.add(Ceilings.gemmRows(t, b));
+                }
+            }
+            Ceilings ceilings = Ceilings.measure(backend, config, gemmRows, workers);
+            // The matrices are generated or read from the file straight into their storage precision.
+            LanguageModel model = new LanguageModel(config, modelWeights, backend, precision);
+            bench = new ModelBench(model, weightBytes, workers, ceilings);
+        }
+        try {
+            report(bench, label, gemms);
+        } finally {
+            if (resident != null) {
+                resident.close();
             }
         }
-        Ceilings ceilings = Ceilings.measure(backend, config, gemmRows, workers);
-        // The matrices are generated or read from the file straight into their storage precision.
-        LanguageModel model = new LanguageModel(config, modelWeights, backend, precision);
-        ModelBench bench = new ModelBench(model, weightBytes, workers, ceilings);
+        return 0;
+    }
 
+    /** Runs the configurations in interleaved rounds and prints one result each (text or JSON). */
+    private void report(ModelBench bench, String label, Map<Integer, GemmBenchmark.Result> gemms)
+            throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper mapper = new ObjectMapper();
         List<int[]> configurations = new ArrayList<>();
@@ -202,6 +231,8 @@ final class BenchCommand implements Callable<Integer> {
                 result.put("gemm_peak_fraction", finite(g.peakFraction()));
             }
             if (json) {
+                // JSON has no NaN: a ceiling that was not measured (no host bandwidth on the GPU) is null.
+                result.replaceAll((key, value) -> value instanceof Double d && !Double.isFinite(d) ? null : value);
                 out.println(mapper.writeValueAsString(result));
             } else {
                 out.printf("%s T=%d B=%d: prefill %.1f tok/s (%.1f GFLOP/s = %.0f%% of GEMM %.1f), "
@@ -222,7 +253,6 @@ final class BenchCommand implements Callable<Integer> {
             }
             out.flush();
         }
-        return 0;
     }
 
     /** JSON has no NaN: an unknown peak is written as null. */

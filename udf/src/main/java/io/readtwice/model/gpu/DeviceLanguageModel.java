@@ -150,6 +150,11 @@ public final class DeviceLanguageModel implements CausalLm<DeviceSequence>, Auto
         }
     }
 
+    /** The GPU this model runs on, as the driver names it (for summaries and benchmarks). */
+    public String deviceName() {
+        return device.name();
+    }
+
     @Override
     public ModelConfig config() {
         return config;
