@@ -33,6 +33,7 @@ public final class ReadTwiceTransformer extends Transformer {
 
     public final Param<String> model;
     public final Param<String> backend;
+    public final Param<String> weights;
     public final Param<String> task;
     public final Param<String> strategy;
     public final Param<String> template;
@@ -62,6 +63,7 @@ public final class ReadTwiceTransformer extends Transformer {
         this.uid = uid;
         model = new Param<>(this, "model", "checkpoint folder (local on every executor, or hdfs:// / s3a://)");
         backend = new Param<>(this, "backend", "auto, cpu or gpu");
+        weights = new Param<>(this, "weights", "executors' weight storage: fp32, bf16 or fp16");
         task = new Param<>(this, "task", "fda, swde, squad, triviaqa, drop, nq or generic");
         strategy = new Param<>(this, "strategy", "default, twice or repeat:N");
         template = new Param<>(this, "template", "custom prompt template (unset: the task's)");
@@ -85,6 +87,7 @@ public final class ReadTwiceTransformer extends Transformer {
 
         AnswerOptions d = AnswerOptions.builder().build();
         setDefault(backend, d.backend());
+        setDefault(weights, d.weights());
         setDefault(task, d.task());
         setDefault(strategy, d.strategy());
         setDefault(cut, d.cut());
@@ -109,6 +112,10 @@ public final class ReadTwiceTransformer extends Transformer {
 
     public Param<String> backend() {
         return backend;
+    }
+
+    public Param<String> weights() {
+        return weights;
     }
 
     public Param<String> task() {
@@ -210,7 +217,7 @@ public final class ReadTwiceTransformer extends Transformer {
                         : JrtPadding.valueOf(optional(jrtPadding).toUpperCase(Locale.ROOT)))
                 .basedDecode(BasedDecode.valueOf($(basedDecode).toUpperCase(Locale.ROOT)))
                 .batchTokens((Integer) $(batchTokens)).partitions((Integer) $(partitions)).onError($(onError))
-                .build();
+                .weights($(weights)).build();
     }
 
     private <T> T optional(Param<T> param) {

@@ -333,5 +333,10 @@ class ReadTwiceJobTest {
                 viaPipeline.filter(col("id").equalTo("2")).first().getAs("generation"));
         assertEquals(transformer.options(), ((io.readtwice.ml.ReadTwiceTransformer) transformer
                 .copy(org.apache.spark.ml.param.ParamMap.empty())).options());
+        // weight storage is a param too, checked like --weights
+        assertEquals("bf16", transformer.setOption("weights", "bf16").options().weights());
+        ReadTwiceException badWeights = assertThrows(ReadTwiceException.class,
+                () -> transformer.setOption("weights", "int4").options().weightPrecision());
+        assertTrue(badWeights.getMessage().startsWith("--weights: "), badWeights.getMessage());
     }
 }
