@@ -21,11 +21,6 @@ final class TaylorAttention {
     private final Matrix projV;
     private final Matrix outProj;
 
-    /** q, k, v and out_proj: what a decode step reads. */
-    List<Matrix> matrices() {
-        return List.of(projQ, projK, projV, outProj);
-    }
-
     TaylorAttention(Backend backend, ModelConfig config, MatrixSource projQ, MatrixSource projK,
                     MatrixSource projV, MatrixSource outProj, WeightPrecision precision) {
         this.backend = backend;
@@ -36,6 +31,11 @@ final class TaylorAttention {
         this.projK = StoredMatrix.of(backend, projK, keyWidth(), d, precision);
         this.projV = StoredMatrix.of(backend, projV, valueWidth(), d, precision);
         this.outProj = StoredMatrix.of(backend, outProj, d, valueWidth(), precision);
+    }
+
+    /** q, k, v and out_proj: what a decode step reads. */
+    List<Matrix> matrices() {
+        return List.of(projQ, projK, projV, outProj);
     }
 
     /** H·F: width of a row of q, k and k_enc. */

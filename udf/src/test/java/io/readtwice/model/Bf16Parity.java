@@ -1,8 +1,10 @@
 package io.readtwice.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.readtwice.testing.GoldenData;
 
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,16 +22,16 @@ public final class Bf16Parity {
     }
 
     /** Leading pad positions of a golden case's PLA key mask (0 when there is none). */
-    public static int maskedKeys(JsonNode goldenCase) {
+    private static int maskedKeys(JsonNode goldenCase) {
         return Golden.maskedKeys(goldenCase);
     }
 
     /** The last row of [rows, vocab] logits. */
-    public static float[] last(float[] logits, int vocab) {
+    private static float[] last(float[] logits, int vocab) {
         return Arrays.copyOfRange(logits, logits.length - vocab, logits.length);
     }
 
-    public static int argmax(float[] v) {
+    private static int argmax(float[] v) {
         int best = 0;
         for (int i = 1; i < v.length; i++) {
             if (v[i] > v[best]) {
@@ -52,5 +54,42 @@ public final class Bf16Parity {
             worst = Math.max(worst, Math.abs(ref[i] - actual[i]));
         }
         assertTrue(worst <= tolerance, what + ": max |Δ| " + worst + " > " + tolerance);
+    }
+
+    /**
+     * Every golden case of model {@code name}: both models prefill it (logits at every position compared), then take
+     * {@code steps} greedy steps fed the reference's token, logits compared after each; asserts that the greedy
+     * tokens agree on at least {@link #TOKEN_AGREEMENT} of all steps. {@code label} names the GPU side in the log.
+     */
+    public static <A extends CausalLm.Sequence, B extends CausalLm.Sequence> void assertGoldenAgreement(
+            String label, String name, CausalLm<A> reference, CausalLm<B> gpu, int steps) {
+        int vocab = reference.config().paddedVocab();
+        int total = 0;
+        int agreed = 0;
+        for (JsonNode c : GoldenData.cases(name).get("cases")) {
+            int[] fed = GoldenData.ints(c.get("padded_input_ids"));
+            int[] masked = {maskedKeys(c)};
+            CausalLm.Prefill<A> a = reference.prefill(List.of(fed), masked, true);
+            CausalLm.Prefill<B> b = gpu.prefill(List.of(fed), masked, true);
+            try {
+                assertClose(name + " " + c.get("name").asText() + " prefill", a.logits(), b.logits());
+                float[] la = last(a.logits(), vocab);
+                float[] lb = last(b.logits(), vocab);
+                for (int s = 0; s < steps; s++) {
+                    int token = argmax(la);
+                    total++;
+                    agreed += token == argmax(lb) ? 1 : 0;
+                    la = reference.step(a.states(), new int[] {token}, BasedDecode.CONSISTENT);
+                    lb = gpu.step(b.states(), new int[] {token}, BasedDecode.CONSISTENT);
+                    assertClose(name + " step " + s, la, lb);
+                }
+            } finally {
+                reference.release(a.states());
+                gpu.release(b.states());
+            }
+        }
+        System.out.printf("%s golden %s: greedy tokens agree on %d of %d steps%n", label, name, agreed, total);
+        assertTrue((double) agreed / total >= TOKEN_AGREEMENT, name + ": greedy tokens agree on " + agreed + " of "
+                + total + " steps");
     }
 }

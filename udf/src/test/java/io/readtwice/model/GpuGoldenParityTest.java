@@ -1,6 +1,5 @@
 package io.readtwice.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
 import io.readtwice.kernels.CpuBackend;
@@ -14,16 +13,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
-import static io.readtwice.model.Bf16Parity.TOKEN_AGREEMENT;
-import static io.readtwice.model.Bf16Parity.argmax;
-import static io.readtwice.model.Bf16Parity.assertClose;
-import static io.readtwice.model.Bf16Parity.last;
-import static io.readtwice.model.Bf16Parity.maskedKeys;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.readtwice.model.Bf16Parity.assertGoldenAgreement;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -86,31 +78,6 @@ class GpuGoldenParityTest {
         ModelCheckpoint checkpoint = CheckpointLoader.load(GoldenData.model(name));
         LanguageModel cpu = new LanguageModel(checkpoint.config(), checkpoint.weights(), new CpuBackend(1));
         LanguageModel onGpu = new LanguageModel(checkpoint.config(), checkpoint.weights(), gpu, WeightPrecision.BF16);
-        int vocab = cpu.config().paddedVocab();
-        int steps = 0;
-        int agreed = 0;
-        for (JsonNode c : GoldenData.cases(name).get("cases")) {
-            int[] fed = GoldenData.ints(c.get("padded_input_ids"));
-            int[] masked = {maskedKeys(c)};
-            LanguageModel.Prefill a = cpu.prefill(List.of(fed), masked, true, null);
-            LanguageModel.Prefill b = onGpu.prefill(List.of(fed), masked, true, null);
-            assertClose(name + " " + c.get("name").asText() + " prefill", a.logits(), b.logits());
-
-            List<SequenceState> cpuState = new ArrayList<>(List.of(a.states().get(0)));
-            List<SequenceState> gpuState = new ArrayList<>(List.of(b.states().get(0)));
-            float[] la = last(a.logits(), vocab);
-            float[] lb = last(b.logits(), vocab);
-            for (int s = 0; s < STEPS; s++) {
-                int token = argmax(la);
-                steps++;
-                agreed += token == argmax(lb) ? 1 : 0;
-                la = cpu.step(cpuState, new int[] {token}, BasedDecode.CONSISTENT);
-                lb = onGpu.step(gpuState, new int[] {token}, BasedDecode.CONSISTENT);
-                assertClose(name + " step " + s, la, lb);
-            }
-        }
-        double share = (double) agreed / steps;
-        System.out.printf("gpu golden %s: greedy tokens agree on %d of %d steps%n", name, agreed, steps);
-        assertTrue(share >= TOKEN_AGREEMENT, name + ": greedy tokens agree on " + agreed + " of " + steps + " steps");
+        assertGoldenAgreement("gpu", name, cpu, onGpu, STEPS);
     }
 }

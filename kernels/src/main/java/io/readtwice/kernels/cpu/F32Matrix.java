@@ -1,15 +1,13 @@
 package io.readtwice.kernels.cpu;
 
+import io.readtwice.kernels.FloatArraySource;
 import io.readtwice.kernels.Matrix;
 import io.readtwice.kernels.WeightPrecision;
 
 /** A float32 matrix: the values as given, not copied. */
 public record F32Matrix(float[] values, int rows, int cols) implements Matrix {
     public F32Matrix {
-        if ((long) rows * cols != values.length) {
-            throw new IllegalArgumentException("a [" + rows + ", " + cols + "] matrix needs " + (long) rows * cols
-                    + " values, got " + values.length);
-        }
+        FloatArraySource.requireShape(values, rows, cols);
     }
 
     @Override

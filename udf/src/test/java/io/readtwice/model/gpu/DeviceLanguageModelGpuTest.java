@@ -1,6 +1,5 @@
 package io.readtwice.model.gpu;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.readtwice.checkpoint.CheckpointLoader;
 import io.readtwice.checkpoint.ModelCheckpoint;
 import io.readtwice.kernels.CpuBackend;
@@ -20,12 +19,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static io.readtwice.model.Bf16Parity.TOKEN_AGREEMENT;
-import static io.readtwice.model.Bf16Parity.argmax;
 import static io.readtwice.model.Bf16Parity.assertClose;
-import static io.readtwice.model.Bf16Parity.last;
-import static io.readtwice.model.Bf16Parity.maskedKeys;
+import static io.readtwice.model.Bf16Parity.assertGoldenAgreement;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -64,36 +60,9 @@ class DeviceLanguageModelGpuTest {
     void goldenModelsMatchTheCpuEngineWithinBf16Tolerance(String name) {
         ModelCheckpoint checkpoint = CheckpointLoader.load(GoldenData.model(name));
         LanguageModel cpu = new LanguageModel(checkpoint.config(), checkpoint.weights(), new CpuBackend(1));
-        int vocab = cpu.config().paddedVocab();
-        int steps = 0;
-        int agreed = 0;
         try (DeviceLanguageModel gpu = onDevice(checkpoint, true, DeviceLanguageModel.DEFAULT_CHUNK_TOKENS)) {
-            for (JsonNode c : GoldenData.cases(name).get("cases")) {
-                int[] fed = GoldenData.ints(c.get("padded_input_ids"));
-                int[] masked = {maskedKeys(c)};
-                LanguageModel.Prefill a = cpu.prefill(List.of(fed), masked, true);
-                DeviceLanguageModel.DevicePrefill b = gpu.prefill(List.of(fed), masked, true);
-                try {
-                    assertClose(name + " " + c.get("name").asText() + " prefill", a.logits(), b.logits());
-                    List<SequenceState> cpuState = List.of(a.states().get(0));
-                    float[] la = last(a.logits(), vocab);
-                    float[] lb = last(b.logits(), vocab);
-                    for (int s = 0; s < STEPS; s++) {
-                        int token = argmax(la);
-                        steps++;
-                        agreed += token == argmax(lb) ? 1 : 0;
-                        la = cpu.step(cpuState, new int[] {token}, BasedDecode.CONSISTENT);
-                        lb = gpu.step(b.states(), new int[] {token}, BasedDecode.CONSISTENT);
-                        assertClose(name + " step " + s, la, lb);
-                    }
-                } finally {
-                    gpu.release(b.states());
-                }
-            }
+            assertGoldenAgreement("device model", name, cpu, gpu, STEPS);
         }
-        System.out.printf("device model golden %s: greedy tokens agree on %d of %d steps%n", name, agreed, steps);
-        assertTrue((double) agreed / steps >= TOKEN_AGREEMENT, name + ": greedy tokens agree on " + agreed + " of "
-                + steps + " steps");
     }
 
     @ParameterizedTest(name = "{0}")
